@@ -3,7 +3,7 @@
 function(junction_add_plugin target)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
   add_library(${target} MODULE ${ARG_SOURCES})
-  target_link_libraries(${target} PRIVATE junction::sdk ${ARG_LIBRARIES})
+  target_link_libraries(${target} PRIVATE Junction::sdk ${ARG_LIBRARIES})
   set_target_properties(${target} PROPERTIES
     PREFIX ""
     CXX_VISIBILITY_PRESET hidden

@@ -16,6 +16,8 @@ namespace junction {
 class ConfigSection {
  public:
   struct Impl;
+  // An empty section: every read returns its fallback.
+  ConfigSection();
   explicit ConfigSection(std::shared_ptr<Impl> impl);
   ConfigSection(const ConfigSection&) = default;
   ConfigSection& operator=(const ConfigSection&) = default;
@@ -30,6 +32,8 @@ class ConfigSection {
   std::vector<std::string> strings(std::string_view key, std::vector<std::string> fallback);
   // A nested table; empty if absent, an error if `key` is not a table.
   ConfigSection section(std::string_view key);
+  // An array of tables ([[key]] in TOML); empty if absent.
+  std::vector<ConfigSection> sections(std::string_view key);
 
   // Records a plugin's own validation error at `key` (or at the table).
   void fail(std::string_view key, std::string_view message);

@@ -47,7 +47,8 @@ struct FetchResult {
 class DataWait {
  public:
   virtual ~DataWait() = default;
-  // After cancel() returns, the callback has run or will never run.
+  // After cancel() returns the callback has finished or will never start, so
+  // its captures may be destroyed. It may be called from inside the callback.
   virtual void cancel() = 0;
 };
 

@@ -1,0 +1,167 @@
+#include <set>
+
+#include "sdk/config_errors.hpp"
+
+namespace junction {
+
+struct ConfigSection::Impl {
+  std::shared_ptr<const toml::table> document;
+  const toml::table* table = nullptr;
+  std::string file;
+  std::shared_ptr<ConfigErrors> errors;
+  std::set<std::string, std::less<>> read_keys;
+  bool had_error = false;
+
+  const toml::node* find(std::string_view key) {
+    read_keys.emplace(key);
+    return table ? table->get(key) : nullptr;
+  }
+
+  std::string position(const toml::node* node) const {
+    const toml::node* where = node ? node : table;
+    if (!where) return file;
+    return format_position(file, where->source().begin);
+  }
+
+  void report(const toml::node* node, std::string_view message) {
+    had_error = true;
+    errors->add(position(node) + ": " + std::string(message));
+  }
+
+  void wrong_type(const toml::node* node, std::string_view key, std::string_view expected) {
+    std::string message = "key '" + std::string(key) + "' must be " + std::string(expected) +
+                          ", not " + std::string(toml::impl::node_type_friendly_names[size_t(node->type())]);
+    report(node, message);
+  }
+};
+
+std::string format_position(const std::string& file, const toml::source_position& position) {
+  return file + ":" + std::to_string(position.line) + ":" + std::to_string(position.column);
+}
+
+ConfigSection make_config_section(std::shared_ptr<const toml::table> document,
+                                  const toml::table* table, std::string file,
+                                  std::shared_ptr<ConfigErrors> errors) {
+  auto impl = std::make_shared<ConfigSection::Impl>();
+  impl->document = std::move(document);
+  impl->table = table;
+  impl->file = std::move(file);
+  impl->errors = std::move(errors);
+  return ConfigSection(std::move(impl));
+}
+
+ConfigSection::ConfigSection()
+    : ConfigSection(make_config_section(nullptr, nullptr, "", std::make_shared<ConfigErrors>())) {}
+
+ConfigSection::ConfigSection(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ConfigSection::~ConfigSection() = default;
+
+bool ConfigSection::contains(std::string_view key) const {
+  return impl_->table && impl_->table->contains(key);
+}
+
+std::string ConfigSection::string(std::string_view key, std::string fallback) {
+  const toml::node* node = impl_->find(key);
+  if (!node) return fallback;
+  if (const auto* value = node->as_string()) return value->get();
+  impl_->wrong_type(node, key, "a string");
+  return fallback;
+}
+
+std::int64_t ConfigSection::integer(std::string_view key, std::int64_t fallback, std::int64_t min,
+                                    std::int64_t max) {
+  const toml::node* node = impl_->find(key);
+  if (!node) return fallback;
+  const auto* value = node->as_integer();
+  if (!value) {
+    impl_->wrong_type(node, key, "an integer");
+    return fallback;
+  }
+  if (value->get() < min || value->get() > max) {
+    impl_->report(node, "key '" + std::string(key) + "' must be between " + std::to_string(min) +
+                            " and " + std::to_string(max) + ", not " + std::to_string(value->get()));
+    return fallback;
+  }
+  return value->get();
+}
+
+bool ConfigSection::boolean(std::string_view key, bool fallback) {
+  const toml::node* node = impl_->find(key);
+  if (!node) return fallback;
+  if (const auto* value = node->as_boolean()) return value->get();
+  impl_->wrong_type(node, key, "true or false");
+  return fallback;
+}
+
+std::vector<std::string> ConfigSection::strings(std::string_view key,
+                                                std::vector<std::string> fallback) {
+  const toml::node* node = impl_->find(key);
+  if (!node) return fallback;
+  const auto* array = node->as_array();
+  if (!array) {
+    impl_->wrong_type(node, key, "an array of strings");
+    return fallback;
+  }
+  std::vector<std::string> values;
+  for (const toml::node& element : *array) {
+    if (const auto* text = element.as_string()) {
+      values.push_back(text->get());
+    } else {
+      impl_->wrong_type(&element, key, "an array of strings");
+      return fallback;
+    }
+  }
+  return values;
+}
+
+ConfigSection ConfigSection::section(std::string_view key) {
+  const toml::node* node = impl_->find(key);
+  const toml::table* table = nullptr;
+  if (node) {
+    table = node->as_table();
+    if (!table) impl_->wrong_type(node, key, "a table");
+  }
+  return make_config_section(impl_->document, table, impl_->file, impl_->errors);
+}
+
+std::vector<ConfigSection> ConfigSection::sections(std::string_view key) {
+  const toml::node* node = impl_->find(key);
+  std::vector<ConfigSection> result;
+  if (!node) return result;
+  const auto* array = node->as_array();
+  if (!array || !array->is_array_of_tables()) {
+    impl_->report(node, "key '" + std::string(key) + "' must be an array of tables: write [[" +
+                            std::string(key) + "]]");
+    return result;
+  }
+  for (const toml::node& element : *array) {
+    result.push_back(
+        make_config_section(impl_->document, element.as_table(), impl_->file, impl_->errors));
+  }
+  return result;
+}
+
+void ConfigSection::fail(std::string_view key, std::string_view message) {
+  const toml::node* node = impl_->table && !key.empty() ? impl_->table->get(key) : nullptr;
+  impl_->report(node, key.empty() ? message : "key '" + std::string(key) + "': " + std::string(message));
+}
+
+void ConfigSection::reject_unknown_keys() {
+  if (!impl_->table) return;
+  for (const auto& [key, node] : *impl_->table) {
+    if (!impl_->read_keys.contains(key.str())) {
+      impl_->had_error = true;
+      impl_->errors->add(format_position(impl_->file, key.source().begin) + ": unknown key '" +
+                         std::string(key.str()) + "'");
+    }
+  }
+}
+
+std::string ConfigSection::where(std::string_view key) const {
+  const toml::node* node = impl_->table && !key.empty() ? impl_->table->get(key) : nullptr;
+  return impl_->position(node);
+}
+
+bool ConfigSection::has_errors() const { return impl_->had_error; }
+
+}  // namespace junction

@@ -1,0 +1,178 @@
+// Runs the real junctiond binary: start on free ports, serve a client through
+// a transport plugin, stop on SIGTERM, keep the data across restarts.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/junctiond_process.hpp"
+
+namespace junction::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string line_broker_config(std::uint16_t port, const std::string& extra = "") {
+  return "[broker]\ndata_dir = \"data\"\n[topics]\ndefault_partitions = 2\n" + extra +
+         "[[transport]]\nplugin = \"line\"\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\n";
+}
+
+TEST(Junctiond, ServesClientsAndStopsCleanlyOnSigterm) {
+  TempDir dir;
+  const auto port = free_port();
+  JunctiondProcess broker(dir.path(), line_broker_config(port));
+  ASSERT_TRUE(broker.start());
+
+  LineClient subscriber(port);
+  ASSERT_TRUE(subscriber.connected());
+  ASSERT_TRUE(subscriber.send_line("SUB events"));
+  EXPECT_EQ(subscriber.read_line(), "OK subscribed");
+
+  LineClient producer(port);
+  ASSERT_TRUE(producer.send_line("PUB events hello world"));
+  auto ack = producer.read_line();
+  ASSERT_TRUE(ack);
+  EXPECT_THAT(*ack, ::testing::MatchesRegex("OK [01] 0"));
+  auto message = subscriber.read_line();
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, ::testing::MatchesRegex("MSG events [01] 0 hello world"));
+
+  EXPECT_EQ(broker.stop(), 0);
+  const auto log = broker.log();
+  EXPECT_THAT(log, HasSubstr("received Terminated, stopping"));
+  EXPECT_THAT(log, HasSubstr("broker 0 stopped"));
+}
+
+TEST(Junctiond, RecordsSurviveARestart) {
+  TempDir dir;
+  const auto port = free_port();
+  {
+    JunctiondProcess broker(dir.path(), line_broker_config(port));
+    ASSERT_TRUE(broker.start());
+    LineClient producer(port);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(producer.send_line("PUB kept record-" + std::to_string(i)));
+      ASSERT_THAT(producer.read_line().value_or(""), StartsWith("OK "));
+    }
+    ASSERT_EQ(broker.stop(), 0);
+  }
+  JunctiondProcess broker(dir.path(), line_broker_config(port));
+  ASSERT_TRUE(broker.start());
+  EXPECT_TRUE(broker.log_contains("recovered topic 'kept' with 2 partition(s)"));
+  LineClient subscriber(port);
+  ASSERT_TRUE(subscriber.send_line("SUB kept earliest"));
+  EXPECT_EQ(subscriber.read_line(), "OK subscribed");
+  std::set<std::string> values;
+  for (int i = 0; i < 20; ++i) {
+    auto line = subscriber.read_line();
+    ASSERT_TRUE(line) << "got " << values.size() << " records";
+    values.insert(line->substr(line->rfind(' ') + 1));
+  }
+  EXPECT_EQ(values.size(), 20u);
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+TEST(Junctiond, AcknowledgedRecordsSurviveSigkillWithFlushAlways) {
+  TempDir dir;
+  const auto port = free_port();
+  const std::string config = line_broker_config(port, "flush = \"always\"\n");
+  {
+    JunctiondProcess broker(dir.path(), config);
+    ASSERT_TRUE(broker.start());
+    LineClient producer(port);
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(producer.send_line("PUB crash r" + std::to_string(i)));
+      ASSERT_THAT(producer.read_line().value_or(""), StartsWith("OK "));
+    }
+    broker.kill_hard();
+  }
+  JunctiondProcess broker(dir.path(), config);
+  ASSERT_TRUE(broker.start());
+  LineClient subscriber(port);
+  ASSERT_TRUE(subscriber.send_line("SUB crash earliest"));
+  EXPECT_EQ(subscriber.read_line(), "OK subscribed");
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(subscriber.read_line()) << "record " << i << " lost";
+}
+
+TEST(Junctiond, BadInputOnOneConnectionLeavesOthersServed) {
+  TempDir dir;
+  const auto port = free_port();
+  JunctiondProcess broker(dir.path(), line_broker_config(port));
+  ASSERT_TRUE(broker.start());
+  LineClient bad(port);
+  ASSERT_TRUE(bad.send_line("HELLO"));
+  EXPECT_THAT(bad.read_line().value_or(""), StartsWith("ERR expected"));
+  ASSERT_TRUE(bad.send_line("PUB bad/name x"));
+  EXPECT_THAT(bad.read_line().value_or(""), HasSubstr("outside [a-zA-Z0-9._-]"));
+  LineClient good(port);
+  ASSERT_TRUE(good.send_line("PUB fine x"));
+  EXPECT_THAT(good.read_line().value_or(""), StartsWith("OK "));
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+TEST(Junctiond, CheckConfigReportsEveryErrorWithItsPosition) {
+  TempDir dir;
+  const auto file = dir.path() / "bad.toml";
+  std::ofstream(file) << "[broker]\nid = -4\n[topics]\nflush = \"never\"\nspeed = 9\n"
+                         "[[transport]]\nplugin = \"line\"\nlisten = \"nowhere\"\n"
+                         "[[transport]]\nplugin = \"nosuch\"\n";
+  auto result = JunctiondProcess::run({"--check-config", file.string()});
+  EXPECT_EQ(result.status, 1);
+  const std::string f = file.string();
+  EXPECT_THAT(result.err, HasSubstr(f + ":2:6: key 'id' must be between 0 and 2147483647"));
+  EXPECT_THAT(result.err, HasSubstr(f + ":4:9: key 'flush': must be \"interval\" or \"always\""));
+  EXPECT_THAT(result.err, HasSubstr(f + ":5:1: unknown key 'speed'"));
+  EXPECT_THAT(result.err, HasSubstr(f + ":8:10: key 'listen': expected \"ipv4:port\""));
+  EXPECT_THAT(result.err, HasSubstr(f + ":9:1: no plugin named 'nosuch'"));
+}
+
+TEST(Junctiond, CheckConfigAcceptsAGoodFile) {
+  TempDir dir;
+  const auto file = dir.path() / "good.toml";
+  std::ofstream(file) << line_broker_config(free_port());
+  auto result = JunctiondProcess::run({"--check-config", file.string()});
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr(": ok"));
+}
+
+TEST(Junctiond, RefusesToStartOnABadConfig) {
+  TempDir dir;
+  JunctiondProcess broker(dir.path(), "[broker]\nnonsense = true\n");
+  EXPECT_FALSE(broker.start(std::chrono::seconds(10)));
+  EXPECT_THAT(broker.log(), HasSubstr("junctiond.toml:2:1: unknown key 'nonsense'"));
+}
+
+TEST(Junctiond, PortInUseIsAClearStartupError) {
+  const auto port = free_port();
+  TempDir other;
+  JunctiondProcess holder(other.path(), line_broker_config(port));
+  ASSERT_TRUE(holder.start());
+  TempDir second_dir;
+  JunctiondProcess second(second_dir.path(), line_broker_config(port));
+  EXPECT_FALSE(second.start(std::chrono::seconds(10)));
+  EXPECT_THAT(second.log(), HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(port)));
+  EXPECT_EQ(holder.stop(), 0);
+}
+
+TEST(Junctiond, EmbeddedDefaultRunsWithDataInTheWorkingDirectory) {
+  TempDir dir;
+  auto printed = JunctiondProcess::run({"--print-default"});
+  ASSERT_EQ(printed.status, 0);
+  EXPECT_THAT(printed.out, HasSubstr("plugin = \"memory\""));
+  // Started without --config; it must become ready and stop on SIGTERM.
+  JunctiondProcess broker(dir.path(), "");
+  ASSERT_TRUE(broker.start_without_config());
+  EXPECT_EQ(broker.stop(), 0);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / ".lock"));
+  EXPECT_TRUE(broker.log_contains("(config: <embedded default>)"));
+}
+
+TEST(Junctiond, PrintsItsVersion) {
+  auto result = JunctiondProcess::run({"--version"});
+  EXPECT_EQ(result.status, 0);
+  EXPECT_THAT(result.out, StartsWith("junctiond "));
+}
+
+}  // namespace
+}  // namespace junction::testing
