@@ -56,8 +56,9 @@ TEST(Compression, RoundTripsEveryCodec) {
   for (const Compression codec : kCodecs)
     for (const auto& input : inputs) {
       const std::string packed = must_compress(codec, input);
-      if (codec != Compression::none && input.size() == (3u << 20))
+      if (codec != Compression::none && input.size() == (3u << 20)) {
         EXPECT_LT(packed.size(), input.size() / 4) << to_string(codec);
+      }
       auto plain = decompress(codec, packed, kNoLimit);
       ASSERT_TRUE(plain.ok()) << to_string(codec) << ": " << plain.error().message;
       EXPECT_EQ(*plain, input) << to_string(codec) << " " << input.size();
@@ -155,8 +156,8 @@ TEST(Gzip, DecodesConcatenatedMembersAndZlibStreams) {
   ASSERT_TRUE(from_zlib.ok()) << from_zlib.error().message;
   EXPECT_EQ(*from_zlib, a);
 
-  auto trailing = decompress(Compression::gzip, must_compress(Compression::gzip, a) + "junk",
-                             kNoLimit);
+  auto trailing =
+      decompress(Compression::gzip, must_compress(Compression::gzip, a) + "junk", kNoLimit);
   ASSERT_FALSE(trailing.ok());
   EXPECT_EQ(trailing.error().code, Errc::corrupt_batch);
 }
@@ -166,10 +167,14 @@ std::string zstd_stream(std::string_view input) {
   std::string out(ZSTD_compressBound(input.size()) + 64, '\0');
   ZSTD_outBuffer ob{out.data(), out.size(), 0};
   ZSTD_inBuffer ib{input.data(), input.size(), 0};
-  // compressStream2 without a pledged size leaves the content size out.
-  const std::size_t rc = ZSTD_compressStream2(cctx, &ob, &ib, ZSTD_e_end);
+  // Feeding the input before ending, as a streaming producer does, leaves the
+  // content size out of the frame header.
+  EXPECT_FALSE(ZSTD_isError(ZSTD_compressStream2(cctx, &ob, &ib, ZSTD_e_continue)));
+  ZSTD_inBuffer none{nullptr, 0, 0};
+  const std::size_t rc = ZSTD_compressStream2(cctx, &ob, &none, ZSTD_e_end);
   ZSTD_freeCCtx(cctx);
   EXPECT_EQ(rc, 0u);
+  EXPECT_EQ(ib.pos, input.size());
   out.resize(ob.pos);
   return out;
 }
@@ -186,8 +191,8 @@ TEST(Zstd, StreamsFramesWithoutContentSize) {
   ASSERT_FALSE(limited.ok());
   EXPECT_EQ(limited.error().code, Errc::record_too_large);
 
-  auto two = decompress(Compression::zstd, frame + must_compress(Compression::zstd, "tail"),
-                        kNoLimit);
+  auto two =
+      decompress(Compression::zstd, frame + must_compress(Compression::zstd, "tail"), kNoLimit);
   ASSERT_TRUE(two.ok()) << two.error().message;
   EXPECT_EQ(*two, input + "tail");
 
@@ -227,8 +232,8 @@ TEST(Compression, TruncatedStreamsAreErrors) {
     for (std::size_t n = 0; n < packed.size(); n += (n < 64 ? 1 : 37)) {
       auto r = decompress(codec, std::string_view(packed).substr(0, n), kNoLimit);
       ASSERT_FALSE(r.ok()) << to_string(codec) << " cut at " << n;
-      EXPECT_EQ(r.error().code, Errc::corrupt_batch) << to_string(codec) << ": "
-                                                     << r.error().message;
+      EXPECT_EQ(r.error().code, Errc::corrupt_batch)
+          << to_string(codec) << ": " << r.error().message;
     }
   }
 }
@@ -243,12 +248,13 @@ TEST(Compression, GarbageNeverCrashes) {
       if (!mutated.empty())
         for (unsigned k = rng() % 8 + 1; k > 0; --k) mutated[rng() % mutated.size()] = char(rng());
       auto r = decompress(codec, mutated, 1 << 20);
-      if (!r.ok())
+      if (!r.ok()) {
         EXPECT_TRUE(r.error().code == Errc::corrupt_batch ||
                     r.error().code == Errc::record_too_large)
             << r.error().message;
-      else
+      } else {
         EXPECT_LE(r->size(), std::size_t(1) << 20);
+      }
     }
   }
 }

@@ -87,9 +87,9 @@ TEST(Murmur2, AgreesWithLibrdkafkaPartitioner) {
   for (int i = 0; i < 2000; ++i) {
     const std::string key = random_bytes(rng, rng() % 40);
     const std::int32_t count = std::int32_t(rng() % 1000 + 1);
-    ASSERT_EQ(partition_for_key(key, count),
-              rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), count, nullptr,
-                                               nullptr))
+    ASSERT_EQ(
+        partition_for_key(key, count),
+        rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), count, nullptr, nullptr))
         << i;
   }
 }

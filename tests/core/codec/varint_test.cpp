@@ -53,8 +53,21 @@ TEST(Varint, KnownZigZagEncodings) {
 }
 
 TEST(Varint, RoundTripsBoundariesAndRandomValues) {
-  std::vector<std::int32_t> values = {0, 1, -1, 63, -64, 64, -65, 8191, -8192, 8192, -8193,
-                                      (1 << 20) - 1, -(1 << 20), 1 << 27, -(1 << 27) - 1,
+  std::vector<std::int32_t> values = {0,
+                                      1,
+                                      -1,
+                                      63,
+                                      -64,
+                                      64,
+                                      -65,
+                                      8191,
+                                      -8192,
+                                      8192,
+                                      -8193,
+                                      (1 << 20) - 1,
+                                      -(1 << 20),
+                                      1 << 27,
+                                      -(1 << 27) - 1,
                                       std::numeric_limits<std::int32_t>::max(),
                                       std::numeric_limits<std::int32_t>::min()};
   std::mt19937 rng(1);
@@ -71,9 +84,17 @@ TEST(Varint, RoundTripsBoundariesAndRandomValues) {
 }
 
 TEST(Varlong, RoundTripsBoundariesAndRandomValues) {
-  std::vector<std::int64_t> values = {0, 1, -1, 63, -64, 64, -65,
-                                      std::int64_t{1} << 35, -(std::int64_t{1} << 35),
-                                      std::int64_t{1} << 62, -(std::int64_t{1} << 62) - 1,
+  std::vector<std::int64_t> values = {0,
+                                      1,
+                                      -1,
+                                      63,
+                                      -64,
+                                      64,
+                                      -65,
+                                      std::int64_t{1} << 35,
+                                      -(std::int64_t{1} << 35),
+                                      std::int64_t{1} << 62,
+                                      -(std::int64_t{1} << 62) - 1,
                                       std::numeric_limits<std::int64_t>::max(),
                                       std::numeric_limits<std::int64_t>::min()};
   std::mt19937_64 rng(2);
@@ -95,7 +116,8 @@ TEST(Varint, EveryProperPrefixIsTruncated) {
     for (std::size_t n = 0; n < bytes.size(); ++n) {
       std::int32_t out;
       std::size_t used;
-      EXPECT_EQ(decode_varint(bytes.substr(0, n), out, used), ReadStatus::truncated) << v << "/" << n;
+      EXPECT_EQ(decode_varint(bytes.substr(0, n), out, used), ReadStatus::truncated)
+          << v << "/" << n;
     }
   }
   const std::string longest = encode_varlong(std::numeric_limits<std::int64_t>::min());
