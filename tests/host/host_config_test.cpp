@@ -83,9 +83,8 @@ plugin = "/opt/x/junction_custom.so"
 
 TEST(HostConfig, UnknownKeysNameFileLineAndColumn) {
   auto config = parse("[broker]\nid = 1\n  data_dri = \"x\"\n[topiks]\nauto_create = true\n");
-  EXPECT_THAT(config.errors->messages(),
-              ElementsAre("broker.toml:3:3: unknown key 'data_dri'",
-                          "broker.toml:4:2: unknown key 'topiks'"));
+  EXPECT_THAT(config.errors->messages(), ElementsAre("broker.toml:3:3: unknown key 'data_dri'",
+                                                     "broker.toml:4:2: unknown key 'topiks'"));
 }
 
 TEST(HostConfig, WrongTypesAndValuesAreAllReported) {

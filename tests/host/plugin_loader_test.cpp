@@ -2,9 +2,9 @@
 
 #include <dlfcn.h>
 
-#include <fstream>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fstream>
 
 #include "host/host_config.hpp"
 
@@ -37,8 +37,9 @@ TEST(PluginLoader, MissingPluginNamesWhatWasSearched) {
   auto transport = loader.create_transport("nosuch", config);
   ASSERT_FALSE(transport);
   EXPECT_EQ(transport.error().code, Errc::plugin_error);
-  EXPECT_THAT(transport.error().message,
-              HasSubstr("no plugin named 'nosuch' (looked for junction_nosuch.so in: /nonexistent)"));
+  EXPECT_THAT(
+      transport.error().message,
+      HasSubstr("no plugin named 'nosuch' (looked for junction_nosuch.so in: /nonexistent)"));
 }
 
 TEST(PluginLoader, MissingFileIsAClearError) {
@@ -73,8 +74,9 @@ TEST(PluginLoader, RefusesAPluginOfTheWrongKind) {
   ConfigSection config;
   auto transport = loader.create_transport("memory", config);
   ASSERT_FALSE(transport);
-  EXPECT_THAT(transport.error().message,
-              HasSubstr("is a coordination plugin, but is named where a transport plugin is expected"));
+  EXPECT_THAT(
+      transport.error().message,
+      HasSubstr("is a coordination plugin, but is named where a transport plugin is expected"));
 }
 
 TEST(PluginLoader, RefusesAFileThatIsNotALibrary) {

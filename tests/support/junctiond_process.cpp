@@ -94,7 +94,9 @@ std::uint16_t free_port() {
 fs::path JunctiondProcess::binary() { return fs::path(JUNCTION_BINARY_DIR) / "bin" / "junctiond"; }
 
 JunctiondProcess::JunctiondProcess(fs::path dir, std::string config)
-    : dir_(std::move(dir)), config_file_(dir_ / "junctiond.toml"), log_file_(dir_ / "junctiond.log") {
+    : dir_(std::move(dir)),
+      config_file_(dir_ / "junctiond.toml"),
+      log_file_(dir_ / "junctiond.log") {
   std::ofstream(config_file_) << config;
 }
 
@@ -114,8 +116,8 @@ bool JunctiondProcess::launch(const std::vector<std::string>& args,
                               std::chrono::milliseconds timeout) {
   pid_ = spawn(args, dir_ / "junctiond.out", log_file_, dir_);
   if (pid_ < 0) return false;
-  const bool ready = wait_until(
-      [&] { return log_contains("ready (config:") || !running(); }, timeout);
+  const bool ready =
+      wait_until([&] { return log_contains("ready (config:") || !running(); }, timeout);
   if (ready && running()) return true;
   std::cerr << "junctiond did not become ready; its log:\n" << log() << std::endl;
   return false;

@@ -90,7 +90,8 @@ class LineClient {
   bool connected() const { return fd_ >= 0; }
   bool send_line(const std::string& line);
   // The next line without its newline; nullopt on timeout or close.
-  std::optional<std::string> read_line(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::optional<std::string> read_line(
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
   int fd_ = -1;

@@ -86,11 +86,11 @@ class Kernel {
   // start, offset_out_of_range.
   virtual Result<FetchResult> fetch(std::string_view topic, std::int32_t partition,
                                     std::int64_t offset, std::size_t max_bytes) const = 0;
-  virtual Result<PartitionOffsets> offsets(std::string_view topic, std::int32_t partition) const = 0;
+  virtual Result<PartitionOffsets> offsets(std::string_view topic,
+                                           std::int32_t partition) const = 0;
   // The first offset whose record timestamp is >= timestamp_ms; nullopt if none.
-  virtual Result<std::optional<std::int64_t>> offset_for_timestamp(std::string_view topic,
-                                                                   std::int32_t partition,
-                                                                   std::int64_t timestamp_ms) const = 0;
+  virtual Result<std::optional<std::int64_t>> offset_for_timestamp(
+      std::string_view topic, std::int32_t partition, std::int64_t timestamp_ms) const = 0;
 
   // Calls `wake(true)` once the partition's high watermark passes `offset`, or
   // `wake(false)` at the deadline, whichever comes first, exactly once unless

@@ -39,22 +39,22 @@ using CoordinatorFactory = std::unique_ptr<Coordinator>(ConfigSection& config);
 #define JUNCTION_PLUGIN_COMPILER \
   "g++ " JUNCTION_PLUGIN_STRINGIFY(__GNUC__) "." JUNCTION_PLUGIN_STRINGIFY(__GNUC_MINOR__)
 
-#define JUNCTION_PLUGIN_INFO_(KIND, NAME, DESCRIPTION)                                  \
-  namespace junction_plugin_export {                                                    \
-  inline const ::junction::PluginInfo* plugin_info() {                                  \
-    static const ::junction::PluginInfo info{::junction::kSdkAbiVersion, KIND, NAME,    \
-                                             DESCRIPTION, JUNCTION_PLUGIN_COMPILER};    \
-    return &info;                                                                       \
-  }                                                                                     \
-  }                                                                                     \
+#define JUNCTION_PLUGIN_INFO_(KIND, NAME, DESCRIPTION)                                            \
+  namespace junction_plugin_export {                                                              \
+  inline const ::junction::PluginInfo* plugin_info() {                                            \
+    static const ::junction::PluginInfo info{::junction::kSdkAbiVersion, KIND, NAME, DESCRIPTION, \
+                                             JUNCTION_PLUGIN_COMPILER};                           \
+    return &info;                                                                                 \
+  }                                                                                               \
+  }                                                                                               \
   BOOST_DLL_ALIAS(junction_plugin_export::plugin_info, junction_plugin_info)
 
 // Declares a transport plugin. FACTORY: std::unique_ptr<Transport>(ConfigSection&).
-#define JUNCTION_TRANSPORT_PLUGIN(NAME, DESCRIPTION, FACTORY)                        \
-  JUNCTION_PLUGIN_INFO_(::junction::PluginKind::transport, NAME, DESCRIPTION)         \
+#define JUNCTION_TRANSPORT_PLUGIN(NAME, DESCRIPTION, FACTORY)                 \
+  JUNCTION_PLUGIN_INFO_(::junction::PluginKind::transport, NAME, DESCRIPTION) \
   BOOST_DLL_ALIAS(FACTORY, junction_create_transport)
 
 // Declares a coordination plugin. FACTORY: std::unique_ptr<Coordinator>(ConfigSection&).
-#define JUNCTION_COORDINATOR_PLUGIN(NAME, DESCRIPTION, FACTORY)                      \
-  JUNCTION_PLUGIN_INFO_(::junction::PluginKind::coordinator, NAME, DESCRIPTION)       \
+#define JUNCTION_COORDINATOR_PLUGIN(NAME, DESCRIPTION, FACTORY)                 \
+  JUNCTION_PLUGIN_INFO_(::junction::PluginKind::coordinator, NAME, DESCRIPTION) \
   BOOST_DLL_ALIAS(FACTORY, junction_create_coordinator)

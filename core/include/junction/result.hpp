@@ -10,10 +10,10 @@ namespace junction {
 // Error codes crossing the SDK boundary. Each transport maps them onto its own
 // protocol (Kafka error codes, AMQP conditions, WebSocket close codes).
 enum class Errc {
-  corrupt_batch,          // bad CRC, impossible length, truncated data
-  unsupported_format,     // wrong magic, unknown compression codec
-  record_too_large,       // over max_message_bytes
-  invalid_argument,       // a bad name, a negative count, ...
+  corrupt_batch,       // bad CRC, impossible length, truncated data
+  unsupported_format,  // wrong magic, unknown compression codec
+  record_too_large,    // over max_message_bytes
+  invalid_argument,    // a bad name, a negative count, ...
   unknown_topic,
   unknown_partition,
   topic_exists,
@@ -43,15 +43,27 @@ class [[nodiscard]] Result {
   bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(state_); }
-  const T& value() const& { assert(ok()); return std::get<0>(state_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(state_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(state_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(state_);
+  }
 
  private:
   std::variant<T, Error> state_;
@@ -65,15 +77,16 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const noexcept { return !failed_; }
   explicit operator bool() const noexcept { return ok(); }
-  const Error& error() const { assert(failed_); return error_; }
+  const Error& error() const {
+    assert(failed_);
+    return error_;
+  }
 
  private:
   Error error_{};
   bool failed_ = false;
 };
 
-inline Error make_error(Errc code, std::string message) {
-  return Error{code, std::move(message)};
-}
+inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }
 
 }  // namespace junction

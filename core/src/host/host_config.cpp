@@ -63,15 +63,16 @@ void read_topics(ConfigSection section, HostConfig& config) {
 void read_log(ConfigSection section, HostConfig& config) {
   const std::string level = section.string("level", "info");
   if (!parse_log_level(level, config.log_level)) {
-    section.fail("level", "must be one of trace, debug, info, warn, error, off; not \"" + level + "\"");
+    section.fail("level",
+                 "must be one of trace, debug, info, warn, error, off; not \"" + level + "\"");
   }
   section.reject_unknown_keys();
 }
 
 }  // namespace
 
-HostConfig parse_config(std::string_view text, const std::string& source,
-                        const fs::path& base_dir, const fs::path& default_plugin_dir) {
+HostConfig parse_config(std::string_view text, const std::string& source, const fs::path& base_dir,
+                        const fs::path& default_plugin_dir) {
   HostConfig config;
   config.source = source;
   config.errors = std::make_shared<ConfigErrors>();

@@ -16,7 +16,7 @@ namespace junction::host {
 struct PluginSpec {
   std::string plugin;  // a name searched in plugin_path, or a path to a .so
   ConfigSection config;
-  std::string where;   // file:line:column of the table, for messages
+  std::string where;  // file:line:column of the table, for messages
 };
 
 struct HostConfig {

@@ -12,14 +12,17 @@ constexpr std::string_view kFileSuffix = ".so";
 
 const char* kind_name(PluginKind kind) {
   switch (kind) {
-    case PluginKind::transport: return "transport";
-    case PluginKind::coordinator: return "coordination";
+    case PluginKind::transport:
+      return "transport";
+    case PluginKind::coordinator:
+      return "coordination";
   }
   return "unknown";
 }
 
 const char* factory_symbol(PluginKind kind) {
-  return kind == PluginKind::transport ? "junction_create_transport" : "junction_create_coordinator";
+  return kind == PluginKind::transport ? "junction_create_transport"
+                                       : "junction_create_coordinator";
 }
 
 Error plugin_error(const fs::path& file, const std::string& message) {
@@ -28,11 +31,12 @@ Error plugin_error(const fs::path& file, const std::string& message) {
 
 }  // namespace
 
-PluginLoader::PluginLoader(std::vector<fs::path> search_path) : search_path_(std::move(search_path)) {}
+PluginLoader::PluginLoader(std::vector<fs::path> search_path)
+    : search_path_(std::move(search_path)) {}
 
 Result<fs::path> PluginLoader::locate(const std::string& name_or_path) const {
-  const bool is_path = name_or_path.find('/') != std::string::npos ||
-                       name_or_path.ends_with(kFileSuffix);
+  const bool is_path =
+      name_or_path.find('/') != std::string::npos || name_or_path.ends_with(kFileSuffix);
   if (is_path) {
     std::error_code ec;
     if (!fs::is_regular_file(name_or_path, ec)) {
@@ -73,10 +77,10 @@ Result<PluginLoader::Loaded> PluginLoader::load(const std::string& name_or_path,
   }
   const PluginInfo* info = library->get_alias<const PluginInfo*()>("junction_plugin_info")();
   if (info->abi_version != kSdkAbiVersion) {
-    return plugin_error(*file, "was built for SDK ABI version " + std::to_string(info->abi_version) +
-                                   " (" + info->compiler + "), but this junctiond has ABI version " +
-                                   std::to_string(kSdkAbiVersion) +
-                                   ": rebuild the plugin against this SDK");
+    return plugin_error(
+        *file, "was built for SDK ABI version " + std::to_string(info->abi_version) + " (" +
+                   info->compiler + "), but this junctiond has ABI version " +
+                   std::to_string(kSdkAbiVersion) + ": rebuild the plugin against this SDK");
   }
   if (info->kind != kind) {
     return plugin_error(*file, std::string("is a ") + kind_name(info->kind) +
@@ -90,9 +94,9 @@ Result<PluginLoader::Loaded> PluginLoader::load(const std::string& name_or_path,
 }
 
 template <class Object, class Factory>
-static Result<std::shared_ptr<Object>> build(const std::shared_ptr<boost::dll::shared_library>& library,
-                                             const fs::path& file, const char* symbol,
-                                             ConfigSection& config) {
+static Result<std::shared_ptr<Object>> build(
+    const std::shared_ptr<boost::dll::shared_library>& library, const fs::path& file,
+    const char* symbol, ConfigSection& config) {
   std::unique_ptr<Object> object;
   try {
     object = library->get_alias<Factory>(symbol)(config);

@@ -28,7 +28,8 @@ void Flusher::request_sync(std::shared_ptr<storage::PartitionLog> log, std::int6
 void Flusher::complete(std::vector<SyncRequest>& requests) {
   std::map<storage::PartitionLog*, Result<std::int64_t>> flushed;
   for (const auto& request : requests) {
-    if (!flushed.contains(request.log.get())) flushed.emplace(request.log.get(), request.log->flush());
+    if (!flushed.contains(request.log.get()))
+      flushed.emplace(request.log.get(), request.log->flush());
   }
   for (auto& request : requests) {
     const auto& result = flushed.at(request.log.get());

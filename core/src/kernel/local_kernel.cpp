@@ -35,8 +35,8 @@ constexpr std::string_view kDeletedMarker = "~deleted-";
 constexpr std::int32_t kMaxPartitions = 10'000;
 
 Error no_such_partition(std::string_view topic, std::int32_t partition) {
-  return make_error(Errc::unknown_partition, "topic '" + std::string(topic) + "' has no partition " +
-                                                 std::to_string(partition));
+  return make_error(Errc::unknown_partition, "topic '" + std::string(topic) +
+                                                 "' has no partition " + std::to_string(partition));
 }
 
 }  // namespace
@@ -65,8 +65,8 @@ Result<std::unique_ptr<LocalKernel>> LocalKernel::open(KernelOptions options) {
   std::error_code ec;
   fs::create_directories(options.data_dir, ec);
   if (ec) {
-    return make_error(Errc::io_error, "cannot create data_dir " + options.data_dir.string() + ": " +
-                                          ec.message());
+    return make_error(Errc::io_error,
+                      "cannot create data_dir " + options.data_dir.string() + ": " + ec.message());
   }
   const auto lock_path = options.data_dir / ".lock";
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -87,7 +87,8 @@ Result<std::unique_ptr<LocalKernel>> LocalKernel::open(KernelOptions options) {
 LocalKernel::LocalKernel(KernelOptions options, int lock_fd)
     : options_(std::move(options)), lock_fd_(lock_fd) {
   const auto tick = std::chrono::milliseconds(std::max<std::int64_t>(
-      1, std::min(options_.topic_defaults.flush_interval_ms, options_.retention_check_interval_ms)));
+      1,
+      std::min(options_.topic_defaults.flush_interval_ms, options_.retention_check_interval_ms)));
   flusher_ = std::make_unique<Flusher>(tick, [this] { periodic_work(); });
 }
 
@@ -210,8 +211,8 @@ Result<void> LocalKernel::delete_topic(std::string_view name) {
   }
   // Move the folder aside at once so the name can be reused; files go when
   // the last reader lets go of the topic.
-  const auto aside = options_.data_dir / (std::string(name) + std::string(kDeletedMarker) +
-                                          std::to_string(now_ms()));
+  const auto aside = options_.data_dir /
+                     (std::string(name) + std::string(kDeletedMarker) + std::to_string(now_ms()));
   std::error_code ec;
   fs::rename(topic->dir, aside, ec);
   if (!ec) topic->dir = aside;
@@ -309,10 +310,10 @@ void LocalKernel::produce_batch(std::string_view name, std::int32_t partition, s
     return done(make_error(Errc::corrupt_batch, "a produce must carry exactly one record batch"));
   }
   if (header->record_count < 1 || header->last_offset_delta != header->record_count - 1) {
-    return done(make_error(Errc::corrupt_batch,
-                           "record count " + std::to_string(header->record_count) +
-                               " does not match last offset delta " +
-                               std::to_string(header->last_offset_delta)));
+    return done(make_error(Errc::corrupt_batch, "record count " +
+                                                    std::to_string(header->record_count) +
+                                                    " does not match last offset delta " +
+                                                    std::to_string(header->last_offset_delta)));
   }
   append(*topic, partition, std::move(batch), now_ms(), std::move(done));
 }
@@ -323,10 +324,10 @@ void LocalKernel::append(const std::shared_ptr<Topic>& topic, std::int32_t parti
   if (!partition) return done(partition.error());
   const auto& config = topic->info.config;
   if (batch.size() > std::size_t(config.max_message_bytes)) {
-    return done(make_error(Errc::record_too_large,
-                           "batch of " + std::to_string(batch.size()) +
-                               " bytes is over max_message_bytes (" +
-                               std::to_string(config.max_message_bytes) + ")"));
+    return done(make_error(Errc::record_too_large, "batch of " + std::to_string(batch.size()) +
+                                                       " bytes is over max_message_bytes (" +
+                                                       std::to_string(config.max_message_bytes) +
+                                                       ")"));
   }
   if (topic->deleted) {
     return done(make_error(Errc::unknown_topic, "topic '" + topic->info.name + "' was deleted"));
@@ -406,7 +407,8 @@ void LocalKernel::flush_all() {
       auto& log = *partition->log;
       if (log.flushed_offset() >= log.log_end_offset()) continue;
       if (auto flushed = log.flush(); !flushed) {
-        logger().error() << "fsync of " << topic->info.name << " failed: " << flushed.error().message;
+        logger().error() << "fsync of " << topic->info.name
+                         << " failed: " << flushed.error().message;
       }
     }
   }

@@ -50,12 +50,10 @@ class LocalKernel final : public Kernel {
   Result<FetchResult> fetch(std::string_view topic, std::int32_t partition, std::int64_t offset,
                             std::size_t max_bytes) const override;
   Result<PartitionOffsets> offsets(std::string_view topic, std::int32_t partition) const override;
-  Result<std::optional<std::int64_t>> offset_for_timestamp(std::string_view topic,
-                                                           std::int32_t partition,
-                                                           std::int64_t timestamp_ms) const override;
+  Result<std::optional<std::int64_t>> offset_for_timestamp(
+      std::string_view topic, std::int32_t partition, std::int64_t timestamp_ms) const override;
   Result<std::shared_ptr<DataWait>> wait_for_data(std::string_view topic, std::int32_t partition,
-                                                  std::int64_t offset,
-                                                  Clock::time_point deadline,
+                                                  std::int64_t offset, Clock::time_point deadline,
                                                   std::function<void(bool)> wake) override;
 
   // fsyncs every partition with unflushed data.

@@ -30,7 +30,8 @@ struct ConfigSection::Impl {
 
   void wrong_type(const toml::node* node, std::string_view key, std::string_view expected) {
     std::string message = "key '" + std::string(key) + "' must be " + std::string(expected) +
-                          ", not " + std::string(toml::impl::node_type_friendly_names[size_t(node->type())]);
+                          ", not " +
+                          std::string(toml::impl::node_type_friendly_names[size_t(node->type())]);
     report(node, message);
   }
 };
@@ -79,7 +80,8 @@ std::int64_t ConfigSection::integer(std::string_view key, std::int64_t fallback,
   }
   if (value->get() < min || value->get() > max) {
     impl_->report(node, "key '" + std::string(key) + "' must be between " + std::to_string(min) +
-                            " and " + std::to_string(max) + ", not " + std::to_string(value->get()));
+                            " and " + std::to_string(max) + ", not " +
+                            std::to_string(value->get()));
     return fallback;
   }
   return value->get();
@@ -143,7 +145,8 @@ std::vector<ConfigSection> ConfigSection::sections(std::string_view key) {
 
 void ConfigSection::fail(std::string_view key, std::string_view message) {
   const toml::node* node = impl_->table && !key.empty() ? impl_->table->get(key) : nullptr;
-  impl_->report(node, key.empty() ? message : "key '" + std::string(key) + "': " + std::string(message));
+  impl_->report(node,
+                key.empty() ? message : "key '" + std::string(key) + "': " + std::string(message));
 }
 
 void ConfigSection::reject_unknown_keys() {

@@ -141,7 +141,8 @@ TEST_F(LocalKernelTest, UnkeyedRecordsSpreadRoundRobin) {
   ASSERT_TRUE(kernel->create_topic("spread", 3));
   std::set<std::int32_t> partitions;
   for (int i = 0; i < 3; ++i) {
-    partitions.insert(kernel->produce_and_wait("spread", kAnyPartition, {make_record("x")})->partition);
+    partitions.insert(
+        kernel->produce_and_wait("spread", kAnyPartition, {make_record("x")})->partition);
   }
   EXPECT_EQ(partitions.size(), 3u);
 }
@@ -262,8 +263,8 @@ TEST_F(LocalKernelTest, WaitForDataTimesOutAtTheDeadline) {
   ASSERT_TRUE(kernel->create_topic("t", 1));
   std::promise<bool> woken;
   const auto start = Clock::now();
-  auto wait = kernel->wait_for_data("t", 0, 0, start + 100ms,
-                                    [&](bool data) { woken.set_value(data); });
+  auto wait =
+      kernel->wait_for_data("t", 0, 0, start + 100ms, [&](bool data) { woken.set_value(data); });
   ASSERT_TRUE(wait);
   auto future = woken.get_future();
   ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
@@ -281,7 +282,8 @@ TEST_F(LocalKernelTest, CancelledWaitNeverFires) {
   ASSERT_TRUE(kernel->produce_and_wait("t", 0, {make_record("v")}));
   // A second wait with a later deadline shows the timer passed the first.
   std::promise<void> later;
-  auto second = kernel->wait_for_data("t", 0, 5, Clock::now() + 100ms, [&](bool) { later.set_value(); });
+  auto second =
+      kernel->wait_for_data("t", 0, 5, Clock::now() + 100ms, [&](bool) { later.set_value(); });
   ASSERT_EQ(later.get_future().wait_for(10s), std::future_status::ready);
   EXPECT_EQ(calls.load(), 0);
 }
