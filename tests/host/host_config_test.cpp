@@ -50,6 +50,13 @@ segment_ms = 500
 flush = "always"
 flush_interval_ms = 50
 max_message_bytes = 100000
+respect_subscriptions = true
+[delivery]
+ack_timeout_ms = 5000
+max_attempts = 3
+dead_letter_suffix = ".dead"
+max_unacked_window = 5000
+dispatcher_threads = 2
 [log]
 level = "debug"
 [[transport]]
@@ -74,6 +81,12 @@ plugin = "/opt/x/junction_custom.so"
   EXPECT_EQ(config.topic_defaults.flush, FlushPolicy::always);
   EXPECT_EQ(config.topic_defaults.flush_interval_ms, 50);
   EXPECT_EQ(config.topic_defaults.max_message_bytes, 100000);
+  EXPECT_TRUE(config.respect_subscriptions);
+  EXPECT_EQ(config.delivery.ack_timeout_ms, 5000);
+  EXPECT_EQ(config.delivery.max_attempts, 3);
+  EXPECT_EQ(config.delivery.dead_letter_suffix, ".dead");
+  EXPECT_EQ(config.delivery.max_unacked_window, 5000u);
+  EXPECT_EQ(config.delivery.dispatcher_threads, 2u);
   EXPECT_EQ(config.log_level, LogLevel::debug);
   ASSERT_EQ(config.transports.size(), 2u);
   EXPECT_EQ(config.transports[0].plugin, "kafka");
@@ -97,6 +110,13 @@ TEST(HostConfig, WrongTypesAndValuesAreAllReported) {
                           "broker.toml:4:9: key 'flush': must be \"interval\" or \"always\", not "
                           "\"sometimes\"",
                           "broker.toml:7:9: key 'level' must be a string, not integer"));
+}
+
+TEST(HostConfig, DeliveryValuesAreChecked) {
+  auto config = parse("[delivery]\nmax_attempts = 0\ndead_letter_suffix = \"/x\"\n");
+  EXPECT_THAT(config.errors->messages(),
+              ElementsAre(HasSubstr("broker.toml:2:16: key 'max_attempts' must be between 1"),
+                          HasSubstr("broker.toml:3:22: key 'dead_letter_suffix': must be")));
 }
 
 TEST(HostConfig, SyntaxErrorsCarryTheirPosition) {

@@ -11,6 +11,7 @@
 
 #include "junction/record.hpp"
 #include "junction/result.hpp"
+#include "junction/subscription.hpp"
 #include "junction/topic.hpp"
 
 namespace junction {
@@ -98,6 +99,25 @@ class Kernel {
   virtual Result<std::shared_ptr<DataWait>> wait_for_data(
       std::string_view topic, std::int32_t partition, std::int64_t offset,
       std::chrono::steady_clock::time_point deadline, std::function<void(bool)> wake) = 0;
+
+  // Attaches a consumer to a subscription, creating the subscription if it
+  // does not exist (the topic too, under auto_create). Deliveries start at
+  // once, up to the consumer's window.
+  virtual Result<std::shared_ptr<Consumer>> subscribe(const SubscriptionSpec& spec,
+                                                      const ConsumerOptions& options,
+                                                      DeliveryCallback deliver) = 0;
+  // Detaches every consumer and frees the subscription's durable state.
+  virtual Result<void> delete_subscription(std::string_view topic, std::string_view name) = 0;
+  virtual std::vector<SubscriptionInfo> list_subscriptions(std::string_view topic) const = 0;
+
+  // Kafka consumer groups' committed offsets, kept durably by the kernel.
+  virtual Result<void> commit_offset(std::string_view group, std::string_view topic,
+                                     std::int32_t partition, CommittedOffset offset) = 0;
+  virtual Result<std::optional<CommittedOffset>> committed_offset(std::string_view group,
+                                                                  std::string_view topic,
+                                                                  std::int32_t partition) const = 0;
+  virtual std::vector<std::string> list_groups() const = 0;
+  virtual Result<void> delete_group(std::string_view group) = 0;
 
   // Blocking conveniences over the callback API, for tools and tests.
   Result<ProduceAck> produce_and_wait(std::string_view topic, std::int32_t partition,

@@ -49,6 +49,8 @@ Result<void> Broker::start() {
   options.topic_defaults = config_.topic_defaults;
   options.auto_create_topics = config_.auto_create_topics;
   options.retention_check_interval_ms = config_.retention_check_interval_ms;
+  options.respect_subscriptions = config_.respect_subscriptions;
+  options.delivery = config_.delivery;
   options.coordinator = coordinator_.get();
   auto kernel = kernel::LocalKernel::open(std::move(options));
   if (!kernel) return kernel.error();

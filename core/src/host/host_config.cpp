@@ -57,6 +57,23 @@ void read_topics(ConfigSection section, HostConfig& config) {
       section.integer("flush_interval_ms", topics.flush_interval_ms, 1, kInt32Max);
   config.retention_check_interval_ms = section.integer(
       "retention_check_interval_ms", config.retention_check_interval_ms, 1, kInt32Max);
+  config.respect_subscriptions = section.boolean("respect_subscriptions", false);
+  section.reject_unknown_keys();
+}
+
+void read_delivery(ConfigSection section, HostConfig& config) {
+  auto& delivery = config.delivery;
+  delivery.ack_timeout_ms = section.integer("ack_timeout_ms", delivery.ack_timeout_ms, 1, kInt32Max);
+  delivery.max_attempts = std::int32_t(section.integer("max_attempts", delivery.max_attempts, 1, 65535));
+  delivery.dead_letter_suffix = section.string("dead_letter_suffix", delivery.dead_letter_suffix);
+  if (delivery.dead_letter_suffix.empty() ||
+      !validate_topic_name("t" + delivery.dead_letter_suffix)) {
+    section.fail("dead_letter_suffix", "must be non-empty and make a valid topic name");
+  }
+  delivery.max_unacked_window = std::uint32_t(
+      section.integer("max_unacked_window", delivery.max_unacked_window, 1, 10'000'000));
+  delivery.dispatcher_threads =
+      std::uint32_t(section.integer("dispatcher_threads", delivery.dispatcher_threads, 1, 64));
   section.reject_unknown_keys();
 }
 
@@ -90,6 +107,7 @@ HostConfig parse_config(std::string_view text, const std::string& source, const 
   read_broker(root.section("broker"), base_dir, default_plugin_dir, config);
   config.coordination = read_plugin_spec(root.section("coordination"), "memory");
   read_topics(root.section("topics"), config);
+  read_delivery(root.section("delivery"), config);
   read_log(root.section("log"), config);
   for (ConfigSection& transport : root.sections("transport")) {
     config.transports.push_back(read_plugin_spec(transport, ""));

@@ -8,6 +8,7 @@
 #include "junction/config.hpp"
 #include "junction/log.hpp"
 #include "junction/topic.hpp"
+#include "kernel/local_kernel_options.hpp"
 #include "sdk/config_errors.hpp"
 
 namespace junction::host {
@@ -28,6 +29,8 @@ struct HostConfig {
   TopicConfig topic_defaults;
   bool auto_create_topics = true;
   std::int64_t retention_check_interval_ms = 300'000;
+  bool respect_subscriptions = false;
+  kernel::DeliveryConfig delivery;
   LogLevel log_level = LogLevel::info;
   std::vector<PluginSpec> transports;
   // Collects host and plugin errors alike; plugins add theirs when built.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <mutex>
 
 #include "junction/log.hpp"
@@ -44,6 +45,10 @@ Error no_such_partition(std::string_view topic, std::int32_t partition) {
 struct LocalKernel::Partition {
   std::shared_ptr<storage::PartitionLog> log;
   PartitionWaits waits;
+  // The latest decoded batches, shared by every subscription reading near
+  // the tail, so N subscribers decode a batch once.
+  std::mutex decoded_mutex;
+  std::deque<std::shared_ptr<const DecodedBatch>> decoded;
 };
 
 struct LocalKernel::Topic {
@@ -81,6 +86,13 @@ Result<std::unique_ptr<LocalKernel>> LocalKernel::open(KernelOptions options) {
   }
   std::unique_ptr<LocalKernel> kernel(new LocalKernel(std::move(options), fd));
   if (auto recovered = kernel->recover_topics(); !recovered) return recovered.error();
+  DeliverySource& source = *kernel;
+  auto subscriptions = std::make_unique<SubscriptionRegistry>(*kernel, source, kernel->options_);
+  if (auto recovered = subscriptions->recover(); !recovered) return recovered.error();
+  {
+    std::unique_lock lock(kernel->topics_mutex_);
+    kernel->subscriptions_ = std::move(subscriptions);
+  }
   return kernel;
 }
 
@@ -94,6 +106,7 @@ LocalKernel::LocalKernel(KernelOptions options, int lock_fd)
 
 LocalKernel::~LocalKernel() {
   flusher_.reset();
+  subscriptions_.reset();
   flush_all();
   ::close(lock_fd_);
 }
@@ -218,6 +231,7 @@ Result<void> LocalKernel::delete_topic(std::string_view name) {
   if (!ec) topic->dir = aside;
   topic->deleted = true;
   for (auto& partition : topic->partitions) partition->waits.wake_all();
+  subscriptions_->topic_deleted(name);
   logger().info() << "deleted topic '" << name << "'";
   return {};
 }
@@ -423,7 +437,10 @@ void LocalKernel::enforce_retention() {
   const auto now = now_ms();
   for (const auto& topic : topics) {
     for (std::size_t p = 0; p < topic->partitions.size(); ++p) {
-      const auto deleted = topic->partitions[p]->log->enforce_retention(now);
+      const auto keep_from = options_.respect_subscriptions && subscriptions_
+                                 ? subscriptions_->retention_floor(topic->info.name, std::int32_t(p))
+                                 : INT64_MAX;
+      const auto deleted = topic->partitions[p]->log->enforce_retention(now, keep_from);
       if (deleted > 0) {
         logger().info() << "retention deleted " << deleted << " segment(s) of " << topic->info.name
                         << "/" << p;
@@ -434,11 +451,121 @@ void LocalKernel::enforce_retention() {
 
 void LocalKernel::periodic_work() {
   flush_all();
+  {
+    std::shared_lock lock(topics_mutex_);
+    if (!subscriptions_) return;
+  }
+  subscriptions_->persist_all();
   const auto now = now_ms();
   if (now - last_retention_ms_.load() >= options_.retention_check_interval_ms) {
     last_retention_ms_ = now;
     enforce_retention();
   }
+}
+
+Result<std::shared_ptr<Consumer>> LocalKernel::subscribe(const SubscriptionSpec& spec,
+                                                         const ConsumerOptions& options,
+                                                         DeliveryCallback deliver) {
+  return subscriptions_->subscribe(spec, options, std::move(deliver));
+}
+
+Result<void> LocalKernel::delete_subscription(std::string_view topic, std::string_view name) {
+  return subscriptions_->remove(topic, name);
+}
+
+std::vector<SubscriptionInfo> LocalKernel::list_subscriptions(std::string_view topic) const {
+  return subscriptions_->list(topic);
+}
+
+Result<void> LocalKernel::commit_offset(std::string_view group, std::string_view topic,
+                                        std::int32_t partition, CommittedOffset offset) {
+  return subscriptions_->commit_offset(group, topic, partition, offset);
+}
+
+Result<std::optional<CommittedOffset>> LocalKernel::committed_offset(std::string_view group,
+                                                                     std::string_view topic,
+                                                                     std::int32_t partition) const {
+  return subscriptions_->committed_offset(group, topic, partition);
+}
+
+std::vector<std::string> LocalKernel::list_groups() const { return subscriptions_->list_groups(); }
+
+Result<void> LocalKernel::delete_group(std::string_view group) {
+  return subscriptions_->delete_group(group);
+}
+
+Result<std::shared_ptr<const DecodedBatch>> LocalKernel::decoded_batch(const std::string& name,
+                                                                       std::int32_t partition,
+                                                                       std::int64_t offset) {
+  auto topic = find_topic(name);
+  if (!topic) return topic.error();
+  auto found = find_partition(**topic, partition);
+  if (!found) return found.error();
+  Partition& part = **found;
+  {
+    std::lock_guard lock(part.decoded_mutex);
+    for (auto it = part.decoded.rbegin(); it != part.decoded.rend(); ++it) {
+      if ((*it)->base_offset <= offset && offset < (*it)->end_offset) return *it;
+    }
+  }
+  // One byte asks for exactly the batch holding the offset.
+  auto read = part.log->read(offset, 1);
+  if (!read) return read.error();
+  if (read->bytes.empty()) {
+    return make_error(Errc::offset_out_of_range,
+                      "offset " + std::to_string(offset) + " is not in the log yet");
+  }
+  auto header = batch::parse_header(read->bytes);
+  if (!header) return header.error();
+  auto records = batch::decode(read->bytes);
+  if (!records) return records.error();
+  auto decoded = std::make_shared<DecodedBatch>();
+  decoded->base_offset = header->base_offset;
+  decoded->end_offset = header->last_offset() + 1;
+  decoded->records = std::move(records.value());
+
+  constexpr std::size_t kCachedBatches = 32;
+  std::lock_guard lock(part.decoded_mutex);
+  part.decoded.push_back(decoded);
+  if (part.decoded.size() > kCachedBatches) part.decoded.pop_front();
+  return std::shared_ptr<const DecodedBatch>(std::move(decoded));
+}
+
+Result<PartitionOffsets> LocalKernel::partition_offsets(const std::string& topic,
+                                                        std::int32_t partition) {
+  return offsets(topic, partition);
+}
+
+Result<std::shared_ptr<DataWait>> LocalKernel::wait_for_new_data(const std::string& topic,
+                                                                 std::int32_t partition,
+                                                                 std::int64_t offset,
+                                                                 std::function<void()> wake) {
+  // The deadline only bounds how long a forgotten wait lives; the
+  // subscription registers a new one when it fires empty.
+  return wait_for_data(topic, partition, offset, Clock::now() + std::chrono::seconds(30),
+                       [wake = std::move(wake)](bool) { wake(); });
+}
+
+void LocalKernel::dead_letter(const std::string& topic, Record record,
+                              std::function<void(bool stored)> done) {
+  // The dead-letter topic exists whatever auto_create says: a record is never
+  // dropped for want of a place to put it.
+  if (!find_topic(topic)) {
+    auto created = create_topic(topic, 1);
+    if (!created && created.error().code != Errc::topic_exists) {
+      logger().error() << "cannot create dead-letter topic '" << topic
+                       << "': " << created.error().message;
+      return done(false);
+    }
+  }
+  produce(topic, kAnyPartition, {std::move(record)},
+          [topic, done = std::move(done)](Result<ProduceAck> ack) {
+            if (!ack) {
+              logger().error() << "dead-letter append to '" << topic
+                               << "' failed: " << ack.error().message;
+            }
+            done(ack.ok());
+          });
 }
 
 }  // namespace junction::kernel

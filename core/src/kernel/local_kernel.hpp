@@ -11,24 +11,18 @@
 #include "junction/coordinator.hpp"
 #include "junction/kernel.hpp"
 #include "kernel/data_waits.hpp"
+#include "kernel/local_kernel_options.hpp"
 #include "kernel/flusher.hpp"
+#include "kernel/subscription.hpp"
+#include "kernel/subscription_registry.hpp"
 #include "storage/partition_log.hpp"
 
 namespace junction::kernel {
 
-struct KernelOptions {
-  std::filesystem::path data_dir;
-  TopicConfig topic_defaults;
-  bool auto_create_topics = true;
-  std::int64_t retention_check_interval_ms = 300'000;
-  // Told about topic creation and deletion; may be null (a bare kernel).
-  Coordinator* coordinator = nullptr;
-};
-
 // The kernel of one broker: its topics and their partition logs under
 // data_dir (`<topic>/<partition>/`), the waits of long-polling readers, and the
 // flusher thread.
-class LocalKernel final : public Kernel {
+class LocalKernel final : public Kernel, private DeliverySource {
  public:
   // Locks data_dir against a second broker and recovers every topic in it.
   static Result<std::unique_ptr<LocalKernel>> open(KernelOptions options);
@@ -56,6 +50,19 @@ class LocalKernel final : public Kernel {
                                                   std::int64_t offset, Clock::time_point deadline,
                                                   std::function<void(bool)> wake) override;
 
+  Result<std::shared_ptr<Consumer>> subscribe(const SubscriptionSpec& spec,
+                                              const ConsumerOptions& options,
+                                              DeliveryCallback deliver) override;
+  Result<void> delete_subscription(std::string_view topic, std::string_view name) override;
+  std::vector<SubscriptionInfo> list_subscriptions(std::string_view topic) const override;
+  Result<void> commit_offset(std::string_view group, std::string_view topic,
+                             std::int32_t partition, CommittedOffset offset) override;
+  Result<std::optional<CommittedOffset>> committed_offset(std::string_view group,
+                                                          std::string_view topic,
+                                                          std::int32_t partition) const override;
+  std::vector<std::string> list_groups() const override;
+  Result<void> delete_group(std::string_view group) override;
+
   // fsyncs every partition with unflushed data.
   void flush_all();
   // Applies retention to every partition now (the flusher also does it on
@@ -75,12 +82,25 @@ class LocalKernel final : public Kernel {
               std::int64_t now_ms, ProduceCallback done);
   void periodic_work();
 
+  // DeliverySource
+  Result<std::shared_ptr<const DecodedBatch>> decoded_batch(const std::string& topic,
+                                                            std::int32_t partition,
+                                                            std::int64_t offset) override;
+  Result<PartitionOffsets> partition_offsets(const std::string& topic,
+                                             std::int32_t partition) override;
+  Result<std::shared_ptr<DataWait>> wait_for_new_data(const std::string& topic,
+                                                      std::int32_t partition, std::int64_t offset,
+                                                      std::function<void()> wake) override;
+  void dead_letter(const std::string& topic, Record record,
+                   std::function<void(bool stored)> done) override;
+
   const KernelOptions options_;
   const int lock_fd_;
   std::mutex create_mutex_;
   mutable std::shared_mutex topics_mutex_;
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;
   DeadlineTimer deadlines_;
+  std::unique_ptr<SubscriptionRegistry> subscriptions_;
   std::atomic<std::int64_t> last_retention_ms_{0};
   // Last member: its thread calls back into the members above.
   std::unique_ptr<Flusher> flusher_;

@@ -352,7 +352,7 @@ std::int64_t PartitionLog::flushed_offset() const {
   return state_->flushed_offset;
 }
 
-std::size_t PartitionLog::enforce_retention(std::int64_t now_ms) {
+std::size_t PartitionLog::enforce_retention(std::int64_t now_ms, std::int64_t keep_from_offset) {
   auto& s = *state_;
   std::lock_guard maintenance(s.maintenance);
   std::vector<SegmentPtr> deleted;
@@ -363,6 +363,8 @@ std::size_t PartitionLog::enforce_retention(std::int64_t now_ms) {
       const auto oldest = s.segments.front();
       const bool active = s.segments.size() == 1;
       if ((active && oldest->empty()) || !s.expired(*oldest, now_ms)) break;
+      const std::int64_t segment_end = active ? s.end_offset : s.segments[1]->base_offset();
+      if (segment_end > keep_from_offset) break;
       // An idle partition's data must expire too: seal the active segment
       // first, as Kafka does.
       if (active) {
