@@ -45,6 +45,11 @@ Error not_held(std::int32_t partition, std::int64_t offset) {
 }  // namespace
 
 const StoredRecord* DecodedBatch::find(std::int64_t offset) const {
+  // Batches without gaps (nearly all) index directly.
+  const auto index = offset - base_offset;
+  if (index >= 0 && std::size_t(index) < records.size() && records[std::size_t(index)].offset == offset) {
+    return &records[std::size_t(index)];
+  }
   auto it = std::lower_bound(records.begin(), records.end(), offset,
                              [](const StoredRecord& r, std::int64_t o) { return r.offset < o; });
   return it != records.end() && it->offset == offset ? &*it : nullptr;
@@ -260,21 +265,25 @@ const StoredRecord* Subscription::record_at(std::int32_t partition, std::int64_t
                                             std::shared_ptr<const DecodedBatch>& holder,
                                             bool& missing) {
   missing = false;
-  auto& state = partitions_[std::size_t(partition)];
-  auto batch = state.batch;
-  if (!batch || offset < batch->base_offset || offset >= batch->end_offset) {
-    auto loaded = source_.decoded_batch(meta_.topic, partition, offset);
-    if (!loaded) {
-      missing = true;
-      return nullptr;
+  // `holder` usually covers the offset already: no reference counting per record.
+  if (!holder || offset < holder->base_offset || offset >= holder->end_offset) {
+    auto& state = partitions_[std::size_t(partition)];
+    if (state.batch && offset >= state.batch->base_offset && offset < state.batch->end_offset) {
+      holder = state.batch;
+    } else {
+      auto loaded = source_.decoded_batch(meta_.topic, partition, offset);
+      if (!loaded) {
+        holder.reset();
+        missing = true;
+        return nullptr;
+      }
+      holder = std::move(loaded.value());
+      // Only the batch at the delivery front is worth keeping; redeliveries
+      // reach back and would evict it.
+      if (offset == state.next_new) state.batch = holder;
     }
-    batch = *loaded;
-    // Only the batch at the delivery front is worth keeping; redeliveries
-    // reach back and would evict it.
-    if (offset == state.next_new) state.batch = batch;
   }
-  holder = batch;
-  const StoredRecord* record = batch->find(offset);
+  const StoredRecord* record = holder->find(offset);
   if (!record) missing = true;
   return record;
 }
@@ -287,6 +296,7 @@ void Subscription::fill_partition(std::int32_t partition,
   if (!offsets) return;
   if (state.floor < offsets->log_start_offset) skip_to(partition, offsets->log_start_offset);
   const std::int64_t now = now_ms();
+  std::shared_ptr<const DecodedBatch> holder;
 
   for (;;) {
     std::int64_t offset = -1;
@@ -329,7 +339,6 @@ void Subscription::fill_partition(std::int32_t partition,
       offset = state.next_new;
     }
 
-    std::shared_ptr<const DecodedBatch> holder;
     bool missing = false;
     const StoredRecord* record = record_at(partition, offset, holder, missing);
     if (missing) {
