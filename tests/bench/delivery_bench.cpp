@@ -95,6 +95,9 @@ kernel::LocalKernel& backlog(std::int32_t partitions) {
 class Finish {
  public:
   explicit Finish(std::int64_t target) : target_(target) {}
+  // Settles that the kernel refused: a run with any is reported as an error.
+  std::atomic<std::int64_t> failures{0};
+
   void add(std::int64_t n) {
     if (done_.fetch_add(n, std::memory_order_relaxed) + n == target_) {
       std::lock_guard lock(mutex_);
@@ -122,9 +125,10 @@ class AckingConsumer {
   AckingConsumer(Kernel& kernel, const SubscriptionSpec& spec, const ConsumerOptions& options,
                  bool inline_ack, Finish& finish)
       : inline_ack_(inline_ack), finish_(finish) {
-    if (!inline_ack_) worker_ = std::thread([this] { run(); });
-    auto subscribed =
-        kernel.subscribe(spec, options, [this](DeliveryBatch batch) { on_batch(std::move(batch)); });
+    // Inline consumers need it too, for batches that come before subscribe returns.
+    worker_ = std::thread([this] { run(); });
+    auto subscribed = kernel.subscribe(spec, options,
+                                       [this](DeliveryBatch batch) { on_batch(std::move(batch)); });
     std::lock_guard lock(mutex_);
     handle_ = std::move(subscribed.value());
     ready_.notify_all();
@@ -136,7 +140,7 @@ class AckingConsumer {
       stopping_ = true;
     }
     ready_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    worker_.join();
   }
 
  private:
@@ -156,7 +160,7 @@ class AckingConsumer {
 
   void ack_all(Consumer& handle, const DeliveryBatch& batch) {
     for (const auto& delivered : batch.records) {
-      (void)handle.ack(delivered.partition, delivered.record->offset);
+      if (!handle.ack(delivered.partition, delivered.record->offset)) ++finish_.failures;
     }
     finish_.add(std::int64_t(batch.records.size()));
   }
@@ -219,13 +223,22 @@ void BM_QueueAckEach(benchmark::State& state) {
         state.SkipWithError("the backlog was not drained in time");
         break;
       }
-      const double elapsed =
-          std::chrono::duration<double>(SteadyClock::now() - start).count();
+      const double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
       state.SetIterationTime(elapsed);
       seconds += elapsed;
       delivered += total;
     }
+    // Everything was acked: the floors reached the end of every partition.
+    std::int64_t floors = 0;
+    for (const auto& info : kernel.list_subscriptions("bench")) {
+      if (info.name != spec.name) continue;
+      for (const auto floor : info.ack_floor) floors += floor;
+    }
     (void)kernel.delete_subscription("bench", spec.name);
+    if (finish.failures.load() != 0 || floors != total) {
+      state.SkipWithError("acks were refused or records left unacked");
+      break;
+    }
   }
   report(state, delivered, seconds, "acked/s");
 }
@@ -282,7 +295,9 @@ void BM_Broadcast10(benchmark::State& state) {
           auto& top = last[delivered.partition];
           top = std::max(top, delivered.record->offset);
         }
-        for (const auto& [partition, offset] : last) (void)handle->ack_through(partition, offset);
+        for (const auto& [partition, offset] : last) {
+          if (!handle->ack_through(partition, offset)) ++finish.failures;
+        }
         finish.add(std::int64_t(batch.records.size()));
       });
       std::vector<DeliveryBatch> early;
@@ -293,7 +308,9 @@ void BM_Broadcast10(benchmark::State& state) {
       }
       for (const auto& batch : early) {
         for (const auto& delivered : batch.records) {
-          (void)handles[std::size_t(i)]->ack(delivered.partition, delivered.record->offset);
+          if (!handles[std::size_t(i)]->ack(delivered.partition, delivered.record->offset)) {
+            ++finish.failures;
+          }
         }
         finish.add(std::int64_t(batch.records.size()));
       }
@@ -301,8 +318,8 @@ void BM_Broadcast10(benchmark::State& state) {
     const bool drained = finish.wait(std::chrono::seconds(300));
     const double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
     for (auto& handle : handles) handle->detach();
-    if (!drained) {
-      state.SkipWithError("the subscribers did not get every record in time");
+    if (!drained || finish.failures.load() != 0) {
+      state.SkipWithError("the subscribers did not get every record in time, or acks failed");
       break;
     }
     state.SetIterationTime(elapsed);

@@ -60,7 +60,9 @@ struct LocalKernel::Topic {
 
   ~Topic() {
     if (!deleted) return;
-    partitions.clear();  // closes the files first
+    // The logs are gone with the topic: close them without a final flush.
+    for (auto& partition : partitions) partition->log->discard();
+    partitions.clear();
     std::error_code ignored;
     fs::remove_all(dir, ignored);
   }
@@ -120,6 +122,7 @@ Result<void> LocalKernel::recover_topics() {
       fs::remove_all(entry.path(), ec);
       continue;
     }
+    if (name.starts_with('~')) continue;  // the kernel's own state
     if (!validate_topic_name(name)) {
       logger().warn() << "ignoring folder " << entry.path() << " in data_dir: not a topic name";
       continue;

@@ -396,6 +396,16 @@ std::size_t PartitionLog::segment_count() const {
   return state_->segments.size();
 }
 
+void PartitionLog::discard() {
+  auto& s = *state_;
+  std::lock_guard maintenance(s.maintenance);
+  std::lock_guard lock(s.mutex);
+  s.removed = true;
+  s.segments.clear();
+  s.unsynced.clear();
+  s.total_bytes = 0;
+}
+
 Result<void> PartitionLog::remove() {
   auto& s = *state_;
   std::lock_guard maintenance(s.maintenance);

@@ -68,6 +68,9 @@ class PartitionLog {
 
   // Closes and deletes every file and the folder.
   Result<void> remove();
+  // Closes the files without a final flush, leaving them where they are (the
+  // owner moved or deletes the folder itself).
+  void discard();
 
  private:
   struct State;

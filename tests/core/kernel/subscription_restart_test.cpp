@@ -97,7 +97,8 @@ class AckingConsumer {
       auto handle = handle_;
       lock.unlock();
       bool acked = false;
-      if (!should_ack_ || should_ack_(partition, offset)) acked = handle->ack(partition, offset).ok();
+      if (!should_ack_ || should_ack_(partition, offset))
+        acked = handle->ack(partition, offset).ok();
       lock.lock();
       if (acked) acked_.push_back({partition, offset});
       changed_.notify_all();

@@ -27,8 +27,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
-using ::testing::UnorderedElementsAre;
 using testing::TempDir;
+using ::testing::UnorderedElementsAre;
 using SteadyClock = std::chrono::steady_clock;
 using PartitionOffset = std::pair<std::int32_t, std::int64_t>;
 
@@ -503,8 +503,8 @@ TEST_F(SubscriptionTest, ExplicitStartPositions) {
   ASSERT_TRUE(hub.wait([&] {
     return a.acked.size() == 7 && b.acked.size() == 4 && c.acked.size() == 1 &&
            d.acked.size() == 11;
-  })) << a.acked.size() << " " << b.acked.size() << " " << c.acked.size() << " "
-      << d.acked.size();
+  })) << a.acked.size()
+      << " " << b.acked.size() << " " << c.acked.size() << " " << d.acked.size();
   std::lock_guard lock(hub.mutex);
   EXPECT_THAT(a.offsets(0), ElementsAre(4, 5, 6, 7, 8, 9, 10));
   EXPECT_THAT(b.offsets(0), ElementsAre(7, 8, 9, 10));
@@ -547,7 +547,8 @@ TEST_F(SubscriptionTest, BroadcastSubscribersEachGetEveryRecordAndLeaveNothingBe
   produce(*kernel, "news", 0, 100, "late");
   ASSERT_TRUE(hub.wait([&] {
     return a.acked.size() == 600 && b.acked.size() == 600 && late.acked.size() == 100;
-  })) << a.acked.size() << " " << b.acked.size() << " " << late.acked.size();
+  })) << a.acked.size()
+      << " " << b.acked.size() << " " << late.acked.size();
 
   {
     std::lock_guard lock(hub.mutex);
@@ -615,6 +616,65 @@ TEST_F(SubscriptionTest, MulticastGroupsEachGetOneCopyOfEveryRecord) {
       EXPECT_EQ(count, 1) << where.first << "/" << where.second;
     }
   }
+}
+
+TEST_F(SubscriptionTest, ANamedBroadcastSubscriptionResumesAfterADetach) {
+  auto kernel = open(options());
+  ASSERT_TRUE(kernel->create_topic("news", 1));
+  Hub hub;
+  SubscriptionSpec spec = broadcast_spec("news");
+  spec.name = "archive";  // durable: its progress outlives its consumer
+  {
+    TestConsumer first(hub, *kernel, spec);
+    ASSERT_TRUE(first.ok());
+    produce(*kernel, "news", 0, 5, "a");
+    ASSERT_TRUE(hub.wait([&] { return first.acked.size() == 5; }));
+  }
+  auto kept = find_subscription(*kernel, "news", "archive");
+  ASSERT_TRUE(kept) << "a named subscription vanished with its consumer";
+  EXPECT_EQ(kept->consumers, 0u);
+  produce(*kernel, "news", 0, 5, "b");
+  TestConsumer second(hub, *kernel, spec);
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(hub.wait([&] { return second.acked.size() == 5; }));
+  std::lock_guard lock(hub.mutex);
+  EXPECT_THAT(second.offsets(0), ElementsAre(5, 6, 7, 8, 9));
+}
+
+TEST_F(SubscriptionTest, SubscribeRefusesBadRequests) {
+  auto opts = options();
+  opts.auto_create_topics = false;
+  auto kernel = open(opts);
+  ASSERT_TRUE(kernel->create_topic("t", 1));
+  const auto ignore = [](DeliveryBatch) {};
+  auto unnamed = kernel->subscribe(queue_spec("t", ""), {}, ignore);
+  ASSERT_FALSE(unnamed);
+  EXPECT_EQ(unnamed.error().code, Errc::invalid_argument);
+  auto no_topic = kernel->subscribe(queue_spec("absent", "q"), {}, ignore);
+  ASSERT_FALSE(no_topic);
+  EXPECT_EQ(no_topic.error().code, Errc::unknown_topic);
+  EXPECT_TRUE(kernel->list_subscriptions("t").empty());
+}
+
+TEST_F(SubscriptionTest, DeletingATopicDeletesItsSubscriptionsAndGroupOffsets) {
+  auto kernel = open(options());
+  ASSERT_TRUE(kernel->create_topic("t", 1));
+  produce(*kernel, "t", 0, 3);
+  Hub hub;
+  {
+    TestConsumer consumer(hub, *kernel, queue_spec("t", "q"));
+    ASSERT_TRUE(hub.wait([&] { return consumer.acked.size() == 3; }));
+  }
+  ASSERT_TRUE(kernel->commit_offset("g", "t", 0, {3, "m"}));
+  ASSERT_TRUE(kernel->delete_topic("t"));
+  ASSERT_TRUE(kernel->create_topic("t", 1));
+  EXPECT_TRUE(kernel->list_subscriptions("t").empty());
+  EXPECT_FALSE(kernel->committed_offset("g", "t", 0).value().has_value());
+  produce(*kernel, "t", 0, 2);
+  TestConsumer consumer(hub, *kernel, queue_spec("t", "q"));
+  ASSERT_TRUE(hub.wait([&] { return consumer.acked.size() == 2; }));
+  std::lock_guard lock(hub.mutex);
+  EXPECT_THAT(consumer.offsets(0), ElementsAre(0, 1));
 }
 
 // ---------------------------------------------------------------------------
@@ -736,8 +796,7 @@ TEST_F(SubscriptionTest, DetachFromInsideTheCallback) {
   bool detached = false;
   std::vector<std::int64_t> taken;
   auto subscribed = kernel->subscribe(
-      queue_spec("jobs", "q"), ConsumerOptions{.max_unacked_records = 3},
-      [&](DeliveryBatch batch) {
+      queue_spec("jobs", "q"), ConsumerOptions{.max_unacked_records = 3}, [&](DeliveryBatch batch) {
         std::shared_ptr<Consumer> handle;
         {
           std::lock_guard lock(mutex);
@@ -771,10 +830,9 @@ TEST_F(SubscriptionTest, DetachFromInsideTheCallback) {
   EXPECT_EQ(calls_after_detach, 0);
   ASSERT_FALSE(taken.empty());
   for (const auto offset : taken) {
-    const bool redelivered = std::any_of(staying.received.begin(), staying.received.end(),
-                                         [&](const Got& got) {
-                                           return got.offset == offset && got.attempt == 2;
-                                         });
+    const bool redelivered =
+        std::any_of(staying.received.begin(), staying.received.end(),
+                    [&](const Got& got) { return got.offset == offset && got.attempt == 2; });
     EXPECT_TRUE(redelivered) << "offset " << offset;
   }
   std::set<std::int64_t> acked;
@@ -838,7 +896,8 @@ TEST_F(SubscriptionTest, MaxAttemptsMovesARecordToTheDeadLetterTopic) {
   std::map<PartitionOffset, std::vector<std::int32_t>> attempts;
   for (const TestConsumer* consumer : {&a, &b}) {
     for (const auto& got : consumer->received) {
-      if (got.record.value != "sentinel") attempts[{got.partition, got.offset}].push_back(got.attempt);
+      if (got.record.value != "sentinel")
+        attempts[{got.partition, got.offset}].push_back(got.attempt);
     }
   }
   ASSERT_EQ(attempts.size(), 3u);
@@ -861,7 +920,8 @@ TEST_F(SubscriptionTest, RejectDeadLettersAtOnce) {
   ASSERT_TRUE(consumer.ok());
   Record bad = make_record("bad-one", "key");
   bad.headers = {{"h", std::nullopt}};
-  ASSERT_TRUE(kernel->produce_and_wait("jobs", 0, {make_record("good0"), bad, make_record("good1")}));
+  ASSERT_TRUE(
+      kernel->produce_and_wait("jobs", 0, {make_record("good0"), bad, make_record("good1")}));
 
   ASSERT_TRUE(testing::wait_until([&] { return read_topic(*kernel, "jobs.dlq").size() == 1; }));
   const auto dead = read_topic(*kernel, "jobs.dlq").front().record;
@@ -919,8 +979,8 @@ struct KeyTracker {
       if (flight.consumer == consumer) ++flight.count;
       auto last = last_delivered.find(key);
       if (last != last_delivered.end() && got.offset <= last->second) {
-        violations.push_back(key + "@" + std::to_string(got.offset) + " delivered after " +
-                             key + "@" + std::to_string(last->second));
+        violations.push_back(key + "@" + std::to_string(got.offset) + " delivered after " + key +
+                             "@" + std::to_string(last->second));
       }
       last_delivered[key] = got.offset;
       consumers_of_key[key].insert(consumer);
@@ -1007,15 +1067,15 @@ TEST_F(SubscriptionTest, KeySharedOrderHoldsWhenAConsumerDetachesMidStream) {
   spec.key_shared = true;
   std::vector<std::unique_ptr<TestConsumer>> consumers;
   for (int i = 0; i < 3; ++i) {
-    consumers.push_back(std::make_unique<TestConsumer>(hub, *kernel, spec, tracker.behaviour(i, 8)));
+    consumers.push_back(
+        std::make_unique<TestConsumer>(hub, *kernel, spec, tracker.behaviour(i, 8)));
     ASSERT_TRUE(consumers.back()->ok());
   }
   constexpr int kRecords = 5000;
   std::thread producer([&] { produce_keyed(*kernel, "keyed", kRecords, 10); });
   // Leave while records are in flight on the leaving consumer.
-  const bool mid_stream = hub.wait([&] {
-    return tracker.acked.size() >= kRecords / 3 && !consumers[0]->received.empty();
-  });
+  const bool mid_stream = hub.wait(
+      [&] { return tracker.acked.size() >= kRecords / 3 && !consumers[0]->received.empty(); });
   {
     std::lock_guard lock(hub.mutex);
     tracker.leave(0);
