@@ -63,8 +63,10 @@ void read_topics(ConfigSection section, HostConfig& config) {
 
 void read_delivery(ConfigSection section, HostConfig& config) {
   auto& delivery = config.delivery;
-  delivery.ack_timeout_ms = section.integer("ack_timeout_ms", delivery.ack_timeout_ms, 1, kInt32Max);
-  delivery.max_attempts = std::int32_t(section.integer("max_attempts", delivery.max_attempts, 1, 65535));
+  delivery.ack_timeout_ms =
+      section.integer("ack_timeout_ms", delivery.ack_timeout_ms, 1, kInt32Max);
+  delivery.max_attempts =
+      std::int32_t(section.integer("max_attempts", delivery.max_attempts, 1, 65535));
   delivery.dead_letter_suffix = section.string("dead_letter_suffix", delivery.dead_letter_suffix);
   if (delivery.dead_letter_suffix.empty() ||
       !validate_topic_name("t" + delivery.dead_letter_suffix)) {

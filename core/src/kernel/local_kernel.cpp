@@ -440,9 +440,10 @@ void LocalKernel::enforce_retention() {
   const auto now = now_ms();
   for (const auto& topic : topics) {
     for (std::size_t p = 0; p < topic->partitions.size(); ++p) {
-      const auto keep_from = options_.respect_subscriptions && subscriptions_
-                                 ? subscriptions_->retention_floor(topic->info.name, std::int32_t(p))
-                                 : INT64_MAX;
+      const auto keep_from =
+          options_.respect_subscriptions && subscriptions_
+              ? subscriptions_->retention_floor(topic->info.name, std::int32_t(p))
+              : INT64_MAX;
       const auto deleted = topic->partitions[p]->log->enforce_retention(now, keep_from);
       if (deleted > 0) {
         logger().info() << "retention deleted " << deleted << " segment(s) of " << topic->info.name

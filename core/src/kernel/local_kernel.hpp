@@ -11,8 +11,8 @@
 #include "junction/coordinator.hpp"
 #include "junction/kernel.hpp"
 #include "kernel/data_waits.hpp"
-#include "kernel/local_kernel_options.hpp"
 #include "kernel/flusher.hpp"
+#include "kernel/local_kernel_options.hpp"
 #include "kernel/subscription.hpp"
 #include "kernel/subscription_registry.hpp"
 #include "storage/partition_log.hpp"
@@ -55,8 +55,8 @@ class LocalKernel final : public Kernel, private DeliverySource {
                                               DeliveryCallback deliver) override;
   Result<void> delete_subscription(std::string_view topic, std::string_view name) override;
   std::vector<SubscriptionInfo> list_subscriptions(std::string_view topic) const override;
-  Result<void> commit_offset(std::string_view group, std::string_view topic,
-                             std::int32_t partition, CommittedOffset offset) override;
+  Result<void> commit_offset(std::string_view group, std::string_view topic, std::int32_t partition,
+                             CommittedOffset offset) override;
   Result<std::optional<CommittedOffset>> committed_offset(std::string_view group,
                                                           std::string_view topic,
                                                           std::int32_t partition) const override;

@@ -47,7 +47,8 @@ Error not_held(std::int32_t partition, std::int64_t offset) {
 const StoredRecord* DecodedBatch::find(std::int64_t offset) const {
   // Batches without gaps (nearly all) index directly.
   const auto index = offset - base_offset;
-  if (index >= 0 && std::size_t(index) < records.size() && records[std::size_t(index)].offset == offset) {
+  if (index >= 0 && std::size_t(index) < records.size() &&
+      records[std::size_t(index)].offset == offset) {
     return &records[std::size_t(index)];
   }
   auto it = std::lower_bound(records.begin(), records.end(), offset,
@@ -323,11 +324,11 @@ void Subscription::fill_partition(std::int32_t partition,
         if (!state.wait) {
           std::weak_ptr<Subscription> weak = weak_from_this();
           auto fired = std::make_shared<std::atomic<bool>>(false);
-          auto wait = source_.wait_for_new_data(meta_.topic, partition, state.next_new,
-                                                [weak, fired] {
-                                                  fired->store(true);
-                                                  if (auto self = weak.lock()) self->reschedule();
-                                                });
+          auto wait =
+              source_.wait_for_new_data(meta_.topic, partition, state.next_new, [weak, fired] {
+                fired->store(true);
+                if (auto self = weak.lock()) self->reschedule();
+              });
           if (wait) {
             state.wait = std::move(wait.value());
             state.wait_fired = std::move(fired);
@@ -451,8 +452,8 @@ void Subscription::deliver_outgoing(std::map<std::uint32_t, Outgoing>& outgoing)
       if (out.holders.size() == 1) {
         out.batch.keep_alive = std::move(out.holders.front());
       } else {
-        out.batch.keep_alive =
-            std::make_shared<std::vector<std::shared_ptr<const DecodedBatch>>>(std::move(out.holders));
+        out.batch.keep_alive = std::make_shared<std::vector<std::shared_ptr<const DecodedBatch>>>(
+            std::move(out.holders));
       }
       out.deliver(std::move(out.batch));
     }
@@ -472,8 +473,8 @@ Result<void> Subscription::settle(std::uint32_t consumer_id, std::int32_t partit
     }
     ConsumerState& consumer = consumer_it->second;
     if (partition < 0 || std::size_t(partition) >= partitions_.size()) {
-      return make_error(Errc::unknown_partition,
-                        "topic '" + meta_.topic + "' has no partition " + std::to_string(partition));
+      return make_error(Errc::unknown_partition, "topic '" + meta_.topic + "' has no partition " +
+                                                     std::to_string(partition));
     }
     const bool was_full = consumer.unacked_records >= consumer.options.max_unacked_records ||
                           consumer.unacked_bytes >= consumer.options.max_unacked_bytes / 2;
@@ -518,7 +519,8 @@ Result<void> Subscription::settle(std::uint32_t consumer_id, std::int32_t partit
     const auto& window = consumer.options;
     wake = wake || was_full || consumer.unacked_records <= window.max_unacked_records / 2;
   }
-  if (journal_ && flush_ == FlushPolicy::always && (how == Settle::ack || how == Settle::ack_through)) {
+  if (journal_ && flush_ == FlushPolicy::always &&
+      (how == Settle::ack || how == Settle::ack_through)) {
     if (auto flushed = journal_->flush(); !flushed) return flushed.error();
   }
   send_dead_letters(std::move(dead));
@@ -551,8 +553,8 @@ void Subscription::send_dead_letters(std::vector<DeadLetter> dead) {
     add("x-junction-dlq-subscription", meta_.name);
     add("x-junction-dlq-attempts", std::to_string(letter.attempts));
     logger().info() << "dead-lettering " << meta_.topic << "/" << letter.partition << "@"
-                    << letter.offset << " of subscription '" << meta_.name << "' ("
-                    << letter.reason << ", " << letter.attempts << " deliveries)";
+                    << letter.offset << " of subscription '" << meta_.name << "' (" << letter.reason
+                    << ", " << letter.attempts << " deliveries)";
     std::weak_ptr<Subscription> weak = weak_from_this();
     const auto partition = letter.partition;
     const auto offset = letter.offset;
@@ -602,7 +604,8 @@ void Subscription::expire_deliveries(std::int64_t now) {
         if (done) continue;
         for (std::int64_t o = std::max(range.first, state.floor); o <= range.last; ++o) {
           Slot* s = slot(range.partition, o);
-          if (!s || s->state != SlotState::in_flight || s->consumer != id || s->round != range.round) {
+          if (!s || s->state != SlotState::in_flight || s->consumer != id ||
+              s->round != range.round) {
             continue;
           }
           release_credit(consumer, *s);
@@ -714,20 +717,21 @@ void Subscription::persist() {
     // replacing the snapshot.
     std::lock_guard lock(mutex_);
     if (auto written = journal_->snapshot(progress_locked()); !written) {
-      logger().error() << "snapshot of subscription '" << meta_.name << "' failed: "
-                       << written.error().message;
+      logger().error() << "snapshot of subscription '" << meta_.name
+                       << "' failed: " << written.error().message;
     }
     return;
   }
   if (auto flushed = journal_->flush(); !flushed) {
-    logger().error() << "journal of subscription '" << meta_.name << "' failed: "
-                     << flushed.error().message;
+    logger().error() << "journal of subscription '" << meta_.name
+                     << "' failed: " << flushed.error().message;
   }
 }
 
 SubscriptionInfo Subscription::info() const {
   std::lock_guard lock(mutex_);
-  SubscriptionInfo info{meta_.topic, meta_.name, meta_.mode, meta_.key_shared, consumers_.size(), {}};
+  SubscriptionInfo info{meta_.topic,      meta_.name,        meta_.mode,
+                        meta_.key_shared, consumers_.size(), {}};
   for (const auto& partition : partitions_) info.ack_floor.push_back(partition.floor);
   return info;
 }

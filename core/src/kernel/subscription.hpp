@@ -54,8 +54,7 @@ class DeliverySource {
 // journal; a private broadcast subscription has none and ends with its
 // consumer. All state is guarded by one mutex, never held while calling a
 // consumer's callback or the kernel.
-class Subscription final : public Dispatchable,
-                           public std::enable_shared_from_this<Subscription> {
+class Subscription final : public Dispatchable, public std::enable_shared_from_this<Subscription> {
  public:
   Subscription(DeliverySource& source, Dispatcher& dispatcher, storage::SubscriptionMeta meta,
                const DeliveryConfig& config, FlushPolicy flush,

@@ -117,18 +117,17 @@ Result<std::shared_ptr<Consumer>> SubscriptionRegistry::subscribe(const Subscrip
   }
   auto topic = kernel_.ensure_topic(spec.topic);
   if (!topic) return topic.error();
-  const StartPosition start = spec.start.value_or(spec.mode == DeliveryMode::broadcast
-                                                      ? StartPosition::latest()
-                                                      : StartPosition::earliest());
+  const StartPosition start = spec.start.value_or(
+      spec.mode == DeliveryMode::broadcast ? StartPosition::latest() : StartPosition::earliest());
   storage::SubscriptionMeta meta{spec.topic, spec.name, spec.mode, spec.key_shared,
                                  topic->partitions};
 
   if (spec.name.empty()) {
     auto progress = start_progress(*topic, start);
     if (!progress) return progress.error();
-    auto subscription = std::make_shared<Subscription>(source_, dispatcher_, meta, options_.delivery,
-                                                       topic->config.flush,
-                                                       std::move(progress.value()), nullptr);
+    auto subscription =
+        std::make_shared<Subscription>(source_, dispatcher_, meta, options_.delivery,
+                                       topic->config.flush, std::move(progress.value()), nullptr);
     {
       std::lock_guard lock(mutex_);
       private_.insert(subscription);
@@ -158,10 +157,9 @@ Result<std::shared_ptr<Consumer>> SubscriptionRegistry::subscribe(const Subscrip
       const auto dir = root_ / spec.topic / storage::encode_folder_name(spec.name);
       auto journal = storage::SubscriptionJournal::open(dir, meta, *progress);
       if (!journal) return journal.error();
-      subscription = std::make_shared<Subscription>(source_, dispatcher_, meta, options_.delivery,
-                                                    topic->config.flush,
-                                                    std::move(progress.value()),
-                                                    std::move(journal.value()));
+      subscription = std::make_shared<Subscription>(
+          source_, dispatcher_, meta, options_.delivery, topic->config.flush,
+          std::move(progress.value()), std::move(journal.value()));
       named_.emplace(Key{spec.topic, spec.name}, subscription);
       logger().info() << "created " << to_string(spec.mode) << " subscription '" << spec.name
                       << "' of topic '" << spec.topic << "'";
@@ -184,9 +182,9 @@ Result<void> SubscriptionRegistry::remove(std::string_view topic, std::string_vi
     std::lock_guard lock(mutex_);
     auto it = named_.find(Key{std::string(topic), std::string(name)});
     if (it == named_.end()) {
-      return make_error(Errc::invalid_argument, "topic '" + std::string(topic) +
-                                                    "' has no subscription '" + std::string(name) +
-                                                    "'");
+      return make_error(
+          Errc::invalid_argument,
+          "topic '" + std::string(topic) + "' has no subscription '" + std::string(name) + "'");
     }
     subscription = std::move(it->second);
     named_.erase(it);
@@ -275,9 +273,9 @@ Result<void> SubscriptionRegistry::commit_offset(std::string_view group, std::st
   auto info = kernel_.describe_topic(topic);
   if (!info) return info.error();
   if (partition < 0 || partition >= info->partitions) {
-    return make_error(Errc::unknown_partition, "topic '" + std::string(topic) +
-                                                   "' has no partition " +
-                                                   std::to_string(partition));
+    return make_error(
+        Errc::unknown_partition,
+        "topic '" + std::string(topic) + "' has no partition " + std::to_string(partition));
   }
   return groups_->commit(group, topic, partition, offset,
                          info->config.flush == FlushPolicy::always);

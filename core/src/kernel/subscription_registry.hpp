@@ -38,8 +38,8 @@ class SubscriptionRegistry {
   // Writes journals and the group store (the flusher's tick).
   void persist_all();
 
-  Result<void> commit_offset(std::string_view group, std::string_view topic,
-                             std::int32_t partition, const CommittedOffset& offset);
+  Result<void> commit_offset(std::string_view group, std::string_view topic, std::int32_t partition,
+                             const CommittedOffset& offset);
   Result<std::optional<CommittedOffset>> committed_offset(std::string_view group,
                                                           std::string_view topic,
                                                           std::int32_t partition) const;

@@ -4,9 +4,12 @@ namespace junction {
 
 const char* to_string(DeliveryMode mode) noexcept {
   switch (mode) {
-    case DeliveryMode::broadcast: return "broadcast";
-    case DeliveryMode::queue: return "queue";
-    case DeliveryMode::multicast: return "multicast";
+    case DeliveryMode::broadcast:
+      return "broadcast";
+    case DeliveryMode::queue:
+      return "queue";
+    case DeliveryMode::multicast:
+      return "multicast";
   }
   return "unknown";
 }

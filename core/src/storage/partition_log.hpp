@@ -60,8 +60,7 @@ class PartitionLog {
   // Deletes whole segments older than retention_ms or beyond retention_bytes;
   // never the active segment, nor one holding offsets >= keep_from_offset
   // (what a subscription still needs). Returns how many were deleted.
-  std::size_t enforce_retention(std::int64_t now_ms,
-                                std::int64_t keep_from_offset = INT64_MAX);
+  std::size_t enforce_retention(std::int64_t now_ms, std::int64_t keep_from_offset = INT64_MAX);
 
   std::uint64_t size_bytes() const;
   std::size_t segment_count() const;
