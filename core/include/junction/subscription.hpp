@@ -72,7 +72,8 @@ struct DeliveryBatch {
 // block: a transport re-posts the batch to its own executor.
 using DeliveryCallback = std::function<void(DeliveryBatch)>;
 
-// An attached consumer. Destroying it detaches it.
+// An attached consumer. Destroying it detaches it. Drop it before the kernel
+// goes (a transport's stop() does).
 class Consumer {
  public:
   virtual ~Consumer() = default;

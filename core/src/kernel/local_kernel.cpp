@@ -13,6 +13,7 @@
 #include "junction/log.hpp"
 #include "junction/partitioner.hpp"
 #include "junction/record_batch.hpp"
+#include "kernel/wall_clock.hpp"
 
 namespace junction::kernel {
 namespace fs = std::filesystem;
@@ -22,12 +23,6 @@ namespace {
 const Logger& logger() {
   static const Logger instance{"kernel"};
   return instance;
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Deleted topics are renamed to a name no topic can have, then removed once
@@ -227,8 +222,8 @@ Result<void> LocalKernel::delete_topic(std::string_view name) {
   }
   // Move the folder aside at once so the name can be reused; files go when
   // the last reader lets go of the topic.
-  const auto aside = options_.data_dir /
-                     (std::string(name) + std::string(kDeletedMarker) + std::to_string(now_ms()));
+  const auto aside = options_.data_dir / (std::string(name) + std::string(kDeletedMarker) +
+                                          std::to_string(wall_clock_ms()));
   std::error_code ec;
   fs::rename(topic->dir, aside, ec);
   if (!ec) topic->dir = aside;
@@ -306,7 +301,7 @@ void LocalKernel::produce(std::string_view name, std::int32_t partition,
     if (!chosen) return done(chosen.error());
     partition = *chosen;
   }
-  const auto now = now_ms();
+  const auto now = wall_clock_ms();
   batch::EncodeOptions encode_options;
   encode_options.default_timestamp_ms = now;
   auto encoded = batch::encode(records, encode_options);
@@ -332,7 +327,7 @@ void LocalKernel::produce_batch(std::string_view name, std::int32_t partition, s
                                                     " does not match last offset delta " +
                                                     std::to_string(header->last_offset_delta)));
   }
-  append(*topic, partition, std::move(batch), now_ms(), std::move(done));
+  append(*topic, partition, std::move(batch), wall_clock_ms(), std::move(done));
 }
 
 void LocalKernel::append(const std::shared_ptr<Topic>& topic, std::int32_t partition_index,
@@ -437,7 +432,7 @@ void LocalKernel::enforce_retention() {
     std::shared_lock lock(topics_mutex_);
     for (const auto& [name, topic] : topics_) topics.push_back(topic);
   }
-  const auto now = now_ms();
+  const auto now = wall_clock_ms();
   for (const auto& topic : topics) {
     for (std::size_t p = 0; p < topic->partitions.size(); ++p) {
       const auto keep_from =
@@ -460,7 +455,7 @@ void LocalKernel::periodic_work() {
     if (!subscriptions_) return;
   }
   subscriptions_->persist_all();
-  const auto now = now_ms();
+  const auto now = wall_clock_ms();
   if (now - last_retention_ms_.load() >= options_.retention_check_interval_ms) {
     last_retention_ms_ = now;
     enforce_retention();

@@ -5,6 +5,7 @@
 
 #include "junction/log.hpp"
 #include "junction/partitioner.hpp"
+#include "kernel/wall_clock.hpp"
 
 namespace junction::kernel {
 namespace {
@@ -12,12 +13,6 @@ namespace {
 const Logger& logger() {
   static const Logger instance{"delivery"};
   return instance;
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Compacting the journal into a snapshot every this many bytes keeps restart
@@ -296,7 +291,7 @@ void Subscription::fill_partition(std::int32_t partition,
   auto offsets = source_.partition_offsets(meta_.topic, partition);
   if (!offsets) return;
   if (state.floor < offsets->log_start_offset) skip_to(partition, offsets->log_start_offset);
-  const std::int64_t now = now_ms();
+  const std::int64_t now = wall_clock_ms();
   std::shared_ptr<const DecodedBatch> holder;
 
   for (;;) {

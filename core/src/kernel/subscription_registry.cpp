@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "junction/log.hpp"
+#include "kernel/wall_clock.hpp"
 #include "storage/subscription_journal.hpp"
 
 namespace junction::kernel {
@@ -13,12 +14,6 @@ namespace {
 const Logger& logger() {
   static const Logger instance{"delivery"};
   return instance;
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool compatible(DeliveryMode existing, DeliveryMode wanted) {
@@ -261,7 +256,7 @@ void SubscriptionRegistry::run_expiry() {
   std::unique_lock lock(expiry_mutex_);
   while (!expiry_wakeup_.wait_for(lock, tick, [&] { return stopping_; })) {
     lock.unlock();
-    const auto now = now_ms();
+    const auto now = wall_clock_ms();
     for (const auto& subscription : all()) subscription->expire_deliveries(now);
     lock.lock();
   }
