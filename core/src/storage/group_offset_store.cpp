@@ -1,7 +1,6 @@
 #include "storage/group_offset_store.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,12 +9,11 @@
 #include <iterator>
 #include <mutex>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 
 #include "junction/crc32c.hpp"
 #include "junction/log.hpp"
-#include "storage/segment.hpp"
+#include "storage/file_io.hpp"
 
 namespace junction::storage {
 namespace fs = std::filesystem;
@@ -36,65 +34,6 @@ enum class EntryKind : std::uint8_t { commit = 1, delete_group = 2, delete_topic
 constexpr std::uint64_t kStaleRatio = 4;
 constexpr std::uint64_t kCompactionMinBytes = 1 << 20;
 
-template <class T>
-void store_le(char* out, T value) {
-  using Bits = std::make_unsigned_t<T>;
-  auto bits = Bits(value);
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    out[i] = char(bits & 0xffu);
-    bits = Bits(bits >> 8);
-  }
-}
-
-template <class T>
-void put(std::string& out, T value) {
-  char bytes[sizeof(T)];
-  store_le(bytes, value);
-  out.append(bytes, sizeof bytes);
-}
-
-template <class T>
-T load_le(const char* in) {
-  using Bits = std::make_unsigned_t<T>;
-  Bits bits = 0;
-  for (std::size_t i = sizeof(T); i-- > 0;) {
-    bits = Bits((bits << 8) | static_cast<unsigned char>(in[i]));
-  }
-  return T(bits);
-}
-
-void put_text(std::string& out, std::string_view text) {
-  put(out, std::uint32_t(text.size()));
-  out += text;
-}
-
-// Bounds-checked little-endian reads; each get fails once the bytes run out.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-
-  template <class T>
-  bool get(T& value) {
-    if (rest_.size() < sizeof(T)) return false;
-    value = load_le<T>(rest_.data());
-    rest_.remove_prefix(sizeof(T));
-    return true;
-  }
-
-  bool get_text(std::string_view& text) {
-    std::uint32_t size = 0;
-    if (!get(size) || rest_.size() < size) return false;
-    text = rest_.substr(0, size);
-    rest_.remove_prefix(size);
-    return true;
-  }
-
-  bool done() const { return rest_.empty(); }
-
- private:
-  std::string_view rest_;
-};
-
 // A decoded entry; deletions fill `group` or `topic` only.
 struct Entry {
   EntryKind kind = EntryKind::commit;
@@ -107,20 +46,20 @@ struct Entry {
 
 std::string encode(const Entry& entry) {
   std::string bytes(kEntryHeaderSize, '\0');
-  put(bytes, std::uint8_t(entry.kind));
+  append_le(bytes, std::uint8_t(entry.kind));
   switch (entry.kind) {
     case EntryKind::commit:
-      put_text(bytes, entry.group);
-      put_text(bytes, entry.topic);
-      put(bytes, entry.partition);
-      put(bytes, entry.offset);
-      put_text(bytes, entry.metadata);
+      append_text(bytes, entry.group);
+      append_text(bytes, entry.topic);
+      append_le(bytes, entry.partition);
+      append_le(bytes, entry.offset);
+      append_text(bytes, entry.metadata);
       break;
     case EntryKind::delete_group:
-      put_text(bytes, entry.group);
+      append_text(bytes, entry.group);
       break;
     case EntryKind::delete_topic:
-      put_text(bytes, entry.topic);
+      append_text(bytes, entry.topic);
       break;
   }
   store_le(bytes.data() + 4, std::uint32_t(bytes.size() - kEntryHeaderSize));
@@ -129,7 +68,7 @@ std::string encode(const Entry& entry) {
 }
 
 std::optional<Entry> decode(std::string_view body) {
-  Reader in(body);
+  LeReader in(body);
   std::uint8_t kind = 0;
   if (!in.get(kind)) return std::nullopt;
   Entry entry;
@@ -153,41 +92,8 @@ std::optional<Entry> decode(std::string_view body) {
 
 std::string file_header() {
   std::string header(kMagic);
-  put(header, kVersion);
+  append_le(header, kVersion);
   return header;
-}
-
-Result<void> write_all(int fd, std::string_view bytes, std::uint64_t position,
-                       const fs::path& path) {
-  while (!bytes.empty()) {
-    const auto written = ::pwrite(fd, bytes.data(), bytes.size(), off_t(position));
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot write", path, errno);
-    }
-    if (written == 0) return io_error("cannot write", path, EIO);
-    bytes.remove_prefix(std::size_t(written));
-    position += std::uint64_t(written);
-  }
-  return {};
-}
-
-Result<std::string> read_all(int fd, const fs::path& path) {
-  struct stat info {};
-  if (::fstat(fd, &info) != 0) return io_error("cannot stat", path, errno);
-  std::string bytes(std::size_t(info.st_size), '\0');
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const auto got = ::pread(fd, bytes.data() + done, bytes.size() - done, off_t(done));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot read", path, errno);
-    }
-    if (got == 0) break;
-    done += std::size_t(got);
-  }
-  bytes.resize(done);
-  return bytes;
 }
 
 }  // namespace
@@ -262,7 +168,7 @@ struct GroupOffsetStore::State {
   // Caller holds `mutex`.
   Result<void> append(const Entry& entry) {
     const auto bytes = encode(entry);
-    if (auto written = write_all(fd, bytes, file_size, path); !written) {
+    if (auto written = write_all_at(fd, bytes, file_size, path); !written) {
       // A partial entry left past the end would hide every later one from
       // the replay.
       [[maybe_unused]] const int ignored = ::ftruncate(fd, off_t(file_size));
@@ -314,25 +220,13 @@ struct GroupOffsetStore::State {
             {EntryKind::commit, group, key.first, key.second, offset.offset, offset.metadata});
       }
     }
-    auto temporary = path;
-    temporary += ".tmp";
-    const int fresh = ::open(temporary.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fresh < 0) return io_error("cannot create", temporary, errno);
-    auto replaced = write_all(fresh, bytes, 0, temporary);
-    if (replaced && ::fdatasync(fresh) != 0) replaced = io_error("cannot fsync", temporary, errno);
-    if (replaced && ::rename(temporary.c_str(), path.c_str()) != 0) {
-      replaced = io_error("cannot rename", temporary, errno);
-    }
-    if (!replaced) {
-      ::close(fresh);
-      return replaced;
-    }
+    const auto fresh = replace_file(path, bytes);
+    if (!fresh) return fresh.error();
     if (fd >= 0) ::close(fd);
-    fd = fresh;
+    fd = *fresh;
     file_size = bytes.size();
     entries = live;
-    const auto parent = path.parent_path();
-    if (auto durable = sync_directory(parent.empty() ? fs::path(".") : parent); !durable) {
+    if (auto durable = sync_parent_directory(path); !durable) {
       rewrite_needed = true;
       return durable;
     }
@@ -358,7 +252,7 @@ struct GroupOffsetStore::State {
       } else {
         const int file = fd;
         lock.unlock();
-        if (::fdatasync(file) != 0) done = io_error("cannot fsync", path, errno);
+        done = sync_data(file, path);
         lock.lock();
         if (!done) rewrite_needed = true;
       }

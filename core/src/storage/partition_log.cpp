@@ -14,6 +14,7 @@
 
 #include "junction/log.hpp"
 #include "junction/record_batch.hpp"
+#include "storage/file_io.hpp"
 #include "storage/segment.hpp"
 
 namespace junction::storage {
@@ -329,9 +330,7 @@ Result<std::int64_t> PartitionLog::flush() {
       if (auto done = sync_directory(s.dir); !done) return done;
     }
     if (parent) {
-      const auto parent_dir =
-          s.dir.parent_path().empty() ? std::filesystem::path(".") : s.dir.parent_path();
-      if (auto done = sync_directory(parent_dir); !done) return done;
+      if (auto done = sync_parent_directory(s.dir); !done) return done;
     }
     return {};
   }();

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "junction/log.hpp"
+#include "storage/file_io.hpp"
 
 namespace junction::storage {
 namespace {
@@ -24,41 +25,6 @@ constexpr std::uint64_t kMaxRelative = std::numeric_limits<std::uint32_t>::max()
 // one read usually covers the whole way from an index entry to the target.
 constexpr std::size_t kScanChunk = 8192;
 
-Result<void> pwrite_all(int fd, const char* data, std::size_t size, std::uint64_t position,
-                        const std::filesystem::path& path) {
-  while (size > 0) {
-    const auto written = ::pwrite(fd, data, size, off_t(position));
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot write", path, errno);
-    }
-    if (written == 0) return io_error("cannot write", path, EIO);
-    data += written;
-    size -= std::size_t(written);
-    position += std::uint64_t(written);
-  }
-  return {};
-}
-
-Result<void> pread_all(int fd, char* data, std::size_t size, std::uint64_t position,
-                       const std::filesystem::path& path) {
-  while (size > 0) {
-    const auto got = ::pread(fd, data, size, off_t(position));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot read", path, errno);
-    }
-    if (got == 0) {
-      return make_error(Errc::io_error, "cannot read " + path.string() + ": ends before position " +
-                                            std::to_string(position + size));
-    }
-    data += got;
-    size -= std::size_t(got);
-    position += std::uint64_t(got);
-  }
-  return {};
-}
-
 Error corrupt_at(const std::filesystem::path& path, std::uint64_t position) {
   return make_error(Errc::corrupt_batch, "corrupt batch in " + path.string() + " at position " +
                                              std::to_string(position));
@@ -66,32 +32,9 @@ Error corrupt_at(const std::filesystem::path& path, std::uint64_t position) {
 
 // Whole-file contents, or nullopt when the file cannot be read.
 std::optional<std::string> read_small_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::optional<std::string> contents;
-  struct stat info {};
-  if (::fstat(fd, &info) == 0) {
-    std::string bytes(std::size_t(info.st_size), '\0');
-    if (pread_all(fd, bytes.data(), bytes.size(), 0, path)) contents = std::move(bytes);
-  }
-  ::close(fd);
-  return contents;
-}
-
-// Complete or absent after a crash: written and synced under a temporary name,
-// then renamed.
-Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
-  auto temporary = path;
-  temporary += ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error("cannot create", temporary, errno);
-  auto written = pwrite_all(fd, bytes.data(), bytes.size(), 0, temporary);
-  if (written && ::fdatasync(fd) != 0) written = io_error("cannot fsync", temporary, errno);
-  ::close(fd);
-  if (!written) return written;
-  if (::rename(temporary.c_str(), path.c_str()) != 0)
-    return io_error("cannot rename", temporary, errno);
-  return {};
+  auto bytes = read_file(path);
+  if (!bytes) return std::nullopt;
+  return std::move(*bytes);
 }
 
 // A read-only view of a whole file for the recovery scan, which touches every
@@ -124,11 +67,6 @@ class Mapping {
 
 }  // namespace
 
-Error io_error(std::string_view operation, const std::filesystem::path& path, int error_number) {
-  return make_error(Errc::io_error, std::string(operation) + " " + path.string() + ": " +
-                                        std::system_category().message(error_number));
-}
-
 std::filesystem::path segment_file(const std::filesystem::path& dir, std::int64_t base_offset,
                                    std::string_view extension) {
   char name[32];
@@ -136,15 +74,6 @@ std::filesystem::path segment_file(const std::filesystem::path& dir, std::int64_
   auto path = dir / name;
   path += extension;
   return path;
-}
-
-Result<void> sync_directory(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return io_error("cannot open", dir, errno);
-  Result<void> synced;
-  if (::fsync(fd) != 0) synced = io_error("cannot fsync", dir, errno);
-  ::close(fd);
-  return synced;
 }
 
 Segment::Segment(const std::filesystem::path& dir, std::int64_t base_offset,
@@ -273,7 +202,7 @@ Result<void> Segment::recover(bool trust_index_files) {
 
 Result<void> Segment::append(std::span<const char> batch, const batch::Header& header,
                              std::int64_t now_ms) {
-  if (auto written = pwrite_all(fd_, batch.data(), batch.size(), size_, log_path_); !written) {
+  if (auto written = write_all_at(fd_, {batch.data(), batch.size()}, size_, log_path_); !written) {
     // A partial batch left past the end could outlive a shorter next batch
     // written over it; cutting it keeps the file a sequence of whole batches.
     [[maybe_unused]] const int ignored = ::ftruncate(fd_, off_t(size_));
@@ -309,7 +238,7 @@ Result<std::optional<Segment::Located>> Segment::find_batch(std::uint64_t positi
     const auto size = std::size_t(std::min<std::uint64_t>(sizeof chunk, end - position));
     // Below `end` the file holds whole batches only.
     if (size < batch::kHeaderSize) return corrupt_at(log_path_, position);
-    if (auto got = pread_all(fd_, chunk, size, position, log_path_); !got) return got.error();
+    if (auto got = read_exact_at(fd_, chunk, size, position, log_path_); !got) return got.error();
     std::size_t at = 0;
     while (at + batch::kHeaderSize <= size) {
       auto header = batch::parse_header({chunk + at, size - at});
@@ -334,7 +263,7 @@ Result<std::string> Segment::read(std::int64_t offset, std::uint64_t from, std::
 
   const auto wanted = std::max<std::uint64_t>(max_bytes, first.total_size());
   std::string bytes(std::size_t(std::min(wanted, end - position)), '\0');
-  if (auto got = pread_all(fd_, bytes.data(), bytes.size(), position, log_path_); !got) {
+  if (auto got = read_exact_at(fd_, bytes.data(), bytes.size(), position, log_path_); !got) {
     return got.error();
   }
   // Drop the batch that max_bytes cut.
@@ -360,7 +289,7 @@ Result<std::optional<std::int64_t>> Segment::find_timestamp(std::int64_t timesta
     if (!*found) return std::optional<std::int64_t>();
     const auto& [position, header] = **found;
     std::string bytes(header.total_size(), '\0');
-    if (auto got = pread_all(fd_, bytes.data(), bytes.size(), position, log_path_); !got) {
+    if (auto got = read_exact_at(fd_, bytes.data(), bytes.size(), position, log_path_); !got) {
       return got.error();
     }
     auto records = batch::decode(bytes);
@@ -372,10 +301,7 @@ Result<std::optional<std::int64_t>> Segment::find_timestamp(std::int64_t timesta
   }
 }
 
-Result<void> Segment::sync() const {
-  if (::fdatasync(fd_) != 0) return io_error("cannot fsync", log_path_, errno);
-  return {};
-}
+Result<void> Segment::sync() const { return sync_data(fd_, log_path_); }
 
 Result<void> Segment::write_index_files() {
   if (index_files_current_) return {};

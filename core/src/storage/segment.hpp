@@ -15,13 +15,9 @@
 
 namespace junction::storage {
 
-// An io_error naming the operation, the file and the errno text.
-Error io_error(std::string_view operation, const std::filesystem::path& path, int error_number);
 // `<dir>/<base offset as 20 digits><extension>`.
 std::filesystem::path segment_file(const std::filesystem::path& dir, std::int64_t base_offset,
                                    std::string_view extension);
-// Makes the creation, renaming and removal of the directory's entries durable.
-Result<void> sync_directory(const std::filesystem::path& dir);
 
 // One segment of a partition log: a .log file of whole batches whose offsets
 // follow each other from the base offset, plus its two sparse indexes.

@@ -1,7 +1,6 @@
 #include "storage/subscription_journal.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,12 +11,11 @@
 #include <mutex>
 #include <set>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 
 #include "junction/crc32c.hpp"
 #include "junction/log.hpp"
-#include "storage/segment.hpp"
+#include "storage/file_io.hpp"
 
 namespace junction::storage {
 namespace fs = std::filesystem;
@@ -40,122 +38,6 @@ enum class EntryKind : std::uint8_t { ack = 1, floor = 2 };
 constexpr std::size_t kMaxFolderName = 200;
 constexpr std::size_t kHashDigits = 16;
 
-template <class T>
-void store_le(char* out, T value) {
-  using Bits = std::make_unsigned_t<T>;
-  auto bits = Bits(value);
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    out[i] = char(bits & 0xffu);
-    bits = Bits(bits >> 8);
-  }
-}
-
-template <class T>
-T load_le(const char* in) {
-  using Bits = std::make_unsigned_t<T>;
-  Bits bits = 0;
-  for (std::size_t i = sizeof(T); i-- > 0;)
-    bits = Bits((bits << 8) | static_cast<unsigned char>(in[i]));
-  return T(bits);
-}
-
-template <class T>
-void put(std::string& out, T value) {
-  char bytes[sizeof(T)];
-  store_le(bytes, value);
-  out.append(bytes, sizeof bytes);
-}
-
-void put_text(std::string& out, std::string_view text) {
-  put(out, std::uint32_t(text.size()));
-  out += text;
-}
-
-// Bounds-checked little-endian reads; each get fails once the bytes run out.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-
-  template <class T>
-  bool get(T& value) {
-    if (rest_.size() < sizeof(T)) return false;
-    value = load_le<T>(rest_.data());
-    rest_.remove_prefix(sizeof(T));
-    return true;
-  }
-
-  bool get_text(std::string& text) {
-    std::uint32_t size = 0;
-    if (!get(size) || rest_.size() < size) return false;
-    text.assign(rest_.substr(0, size));
-    rest_.remove_prefix(size);
-    return true;
-  }
-
-  std::size_t remaining() const { return rest_.size(); }
-
- private:
-  std::string_view rest_;
-};
-
-Result<void> write_all(int fd, std::string_view bytes, std::uint64_t position,
-                       const fs::path& path) {
-  while (!bytes.empty()) {
-    const auto written = ::pwrite(fd, bytes.data(), bytes.size(), off_t(position));
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot write", path, errno);
-    }
-    if (written == 0) return io_error("cannot write", path, EIO);
-    bytes.remove_prefix(std::size_t(written));
-    position += std::uint64_t(written);
-  }
-  return {};
-}
-
-Result<std::string> read_all(int fd, const fs::path& path) {
-  struct stat info {};
-  if (::fstat(fd, &info) != 0) return io_error("cannot stat", path, errno);
-  std::string bytes(std::size_t(info.st_size), '\0');
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const auto got = ::pread(fd, bytes.data() + done, bytes.size() - done, off_t(done));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot read", path, errno);
-    }
-    if (got == 0) break;
-    done += std::size_t(got);
-  }
-  bytes.resize(done);
-  return bytes;
-}
-
-Result<std::string> read_file(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return io_error("cannot open", path, errno);
-  auto bytes = read_all(fd, path);
-  ::close(fd);
-  return bytes;
-}
-
-// Complete or absent after a crash: written and synced under a temporary
-// name, then renamed. The rename is durable once the folder is synced.
-Result<void> write_file_atomically(const fs::path& path, std::string_view bytes) {
-  auto temporary = path;
-  temporary += ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error("cannot create", temporary, errno);
-  auto written = write_all(fd, bytes, 0, temporary);
-  if (written && ::fdatasync(fd) != 0) written = io_error("cannot fsync", temporary, errno);
-  ::close(fd);
-  if (!written) return written;
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    return io_error("cannot rename", temporary, errno);
-  }
-  return {};
-}
-
 // Creates `dir` and the missing folders above it, and makes their entries
 // durable in their parents.
 Result<void> create_directories_durably(const fs::path& dir) {
@@ -169,10 +51,7 @@ Result<void> create_directories_durably(const fs::path& dir) {
     return make_error(Errc::io_error, "cannot create " + dir.string() + ": " + error.message());
   }
   for (const auto& created : missing) {
-    const auto parent = created.parent_path();
-    if (auto synced = sync_directory(parent.empty() ? fs::path(".") : parent); !synced) {
-      return synced;
-    }
+    if (auto synced = sync_parent_directory(created); !synced) return synced;
   }
   return {};
 }
@@ -197,15 +76,15 @@ std::string encode_snapshot(const SubscriptionMeta& meta,
   for (const auto& partition : progress) size += 12 + 8 * partition.acked_above.size();
   std::string bytes(kSnapshotHeaderSize, '\0');
   bytes.reserve(size);
-  put_text(bytes, meta.topic);
-  put_text(bytes, meta.name);
-  put(bytes, std::uint8_t(meta.mode));
-  put(bytes, std::uint8_t(meta.key_shared));
-  put(bytes, meta.partitions);
+  append_text(bytes, meta.topic);
+  append_text(bytes, meta.name);
+  append_le(bytes, std::uint8_t(meta.mode));
+  append_le(bytes, std::uint8_t(meta.key_shared));
+  append_le(bytes, meta.partitions);
   for (const auto& partition : progress) {
-    put(bytes, partition.ack_floor);
-    put(bytes, std::uint32_t(partition.acked_above.size()));
-    for (const auto offset : partition.acked_above) put(bytes, offset);
+    append_le(bytes, partition.ack_floor);
+    append_le(bytes, std::uint32_t(partition.acked_above.size()));
+    for (const auto offset : partition.acked_above) append_le(bytes, offset);
   }
   std::memcpy(bytes.data(), kMagic.data(), kMagic.size());
   store_le(bytes.data() + 4, kVersion);
@@ -231,7 +110,7 @@ Result<Snapshot> decode_snapshot(std::string_view bytes, const fs::path& path) {
   const auto content = bytes.substr(kSnapshotHeaderSize);
   if (load_le<std::uint32_t>(bytes.data() + 8) != crc32c(content)) return corrupt("bad CRC");
 
-  Reader in(content);
+  LeReader in(content);
   Snapshot snapshot;
   auto& meta = snapshot.meta;
   std::uint8_t mode = 0;
@@ -546,10 +425,8 @@ Result<void> SubscriptionJournal::flush() {
     const auto position = s.journal_size;
     s.writing.swap(s.buffer);
     lock.unlock();
-    auto written = write_all(s.journal_fd, s.writing, position, s.journal_path);
-    if (written && ::fdatasync(s.journal_fd) != 0) {
-      written = io_error("cannot fsync", s.journal_path, errno);
-    }
+    auto written = write_all_at(s.journal_fd, s.writing, position, s.journal_path);
+    if (written) written = sync_data(s.journal_fd, s.journal_path);
     if (!written) {
       // After a failed fdatasync the kernel may have dropped the pages, so a
       // later fdatasync alone would prove nothing: cut what landed, and the
@@ -650,8 +527,7 @@ Result<void> SubscriptionJournal::remove() {
   if (error) {
     return make_error(Errc::io_error, "cannot delete " + s.dir.string() + ": " + error.message());
   }
-  const auto parent = s.dir.parent_path();
-  return sync_directory(parent.empty() ? fs::path(".") : parent);
+  return sync_parent_directory(s.dir);
 }
 
 }  // namespace junction::storage
