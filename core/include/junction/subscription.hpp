@@ -52,6 +52,10 @@ struct ConsumerOptions {
   // this consumer may hold. The kernel buffers nothing beyond it.
   std::uint32_t max_unacked_records = 1000;
   std::uint64_t max_unacked_bytes = 16u << 20;
+  // Called once if the subscription ends under the consumer (its topic or
+  // the subscription was deleted), so a transport can close the link. Runs on
+  // the deleting thread; must not block.
+  std::function<void(const Error&)> on_closed;
 };
 
 struct DeliveredRecord {

@@ -70,7 +70,8 @@ Result<std::unique_ptr<LocalKernel>> LocalKernel::open(KernelOptions options) {
     return make_error(Errc::io_error,
                       "cannot create data_dir " + options.data_dir.string() + ": " + ec.message());
   }
-  const auto lock_path = options.data_dir / ".lock";
+  // '~' cannot start a topic name, so no topic folder can collide with it.
+  const auto lock_path = options.data_dir / "~lock";
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     return make_error(Errc::io_error,
@@ -133,6 +134,11 @@ Result<void> LocalKernel::recover_topics() {
       partition_count = std::max(partition_count, std::stoi(part) + 1);
     }
     if (partition_count == 0) continue;
+    if (partition_count > kMaxPartitions) {
+      logger().error() << "not loading topic '" << name << "': partition folders go up to "
+                       << partition_count - 1 << ", beyond the limit of " << kMaxPartitions;
+      continue;
+    }
 
     auto topic = std::make_shared<Topic>();
     topic->info.name = name;
@@ -140,13 +146,20 @@ Result<void> LocalKernel::recover_topics() {
     topic->info.config = options_.topic_defaults;
     topic->info.config.partitions = partition_count;
     topic->dir = entry.path();
-    for (std::int32_t p = 0; p < partition_count; ++p) {
+    bool opened = true;
+    for (std::int32_t p = 0; p < partition_count && opened; ++p) {
       auto log = storage::PartitionLog::open(topic->dir / std::to_string(p), topic->info.config);
-      if (!log) return log.error();
+      if (!log) {
+        // One damaged topic must not keep the broker from serving the others.
+        logger().error() << "not loading topic '" << name << "': " << log.error().message;
+        opened = false;
+        break;
+      }
       auto partition = std::make_unique<Partition>();
       partition->log = std::move(log.value());
       topic->partitions.push_back(std::move(partition));
     }
+    if (!opened) continue;
     if (options_.coordinator) {
       auto registered = options_.coordinator->create_topic(name, partition_count);
       if (!registered && registered.error().code != Errc::topic_exists) return registered.error();
@@ -177,16 +190,23 @@ Result<TopicInfo> LocalKernel::create_topic(std::string_view name, std::int32_t 
     if (!registered && registered.error().code != Errc::topic_exists) return registered.error();
   }
 
+  const auto dir = options_.data_dir / std::string(name);
+  std::error_code exists_error;
+  if (fs::exists(dir, exists_error)) {
+    return make_error(Errc::invalid_argument, "data_dir already holds a folder named '" +
+                                                  std::string(name) +
+                                                  "' that is not a topic; move it away first");
+  }
   auto topic = std::make_shared<Topic>();
   topic->info.name = std::string(name);
   topic->info.partitions = partitions;
   topic->info.config = options_.topic_defaults;
   topic->info.config.partitions = partitions;
-  topic->dir = options_.data_dir / topic->info.name;
+  topic->dir = dir;
   for (std::int32_t p = 0; p < partitions; ++p) {
     auto log = storage::PartitionLog::open(topic->dir / std::to_string(p), topic->info.config);
     if (!log) {
-      topic->deleted = true;  // removes what was created
+      topic->deleted = true;  // removes the folder this call created
       return log.error();
     }
     auto partition = std::make_unique<Partition>();

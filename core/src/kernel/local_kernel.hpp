@@ -102,6 +102,7 @@ class LocalKernel final : public Kernel, private DeliverySource {
   DeadlineTimer deadlines_;
   std::unique_ptr<SubscriptionRegistry> subscriptions_;
   std::atomic<std::int64_t> last_retention_ms_{0};
+  std::atomic<std::uint64_t> deleted_count_{0};
   // Last member: its thread calls back into the members above.
   std::unique_ptr<Flusher> flusher_;
 };

@@ -373,7 +373,7 @@ void Subscription::fill_partition(std::int32_t partition,
     }
     Slot& s = state.slots[std::size_t(offset - state.floor)];
     s.state = SlotState::in_flight;
-    ++s.attempts;
+    if (s.attempts < UINT16_MAX) ++s.attempts;
     s.consumer = consumer->id;
     s.round = round_;
     s.bytes = std::uint32_t(std::min<std::uint64_t>(record_bytes(*record), UINT32_MAX));
@@ -462,6 +462,7 @@ Result<void> Subscription::settle(std::uint32_t consumer_id, std::int32_t partit
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
+    if (closed_) return closed_error();
     auto consumer_it = consumers_.find(consumer_id);
     if (consumer_it == consumers_.end()) {
       return make_error(Errc::invalid_argument, "the consumer is detached");
@@ -475,7 +476,8 @@ Result<void> Subscription::settle(std::uint32_t consumer_id, std::int32_t partit
                           consumer.unacked_bytes >= consumer.options.max_unacked_bytes / 2;
     if (how == Settle::ack_through) {
       auto& state = partitions_[std::size_t(partition)];
-      const auto end = std::min(offset + 1, state.floor + std::int64_t(state.slots.size()));
+      const std::int64_t front = state.floor + std::int64_t(state.slots.size());
+      const std::int64_t end = offset >= front ? front : offset + 1;
       for (std::int64_t o = state.floor; o < end; ++o) {
         Slot& s = state.slots[std::size_t(o - state.floor)];
         if (s.state != SlotState::in_flight || s.consumer != consumer_id) continue;
@@ -534,7 +536,7 @@ void Subscription::send_dead_letters(std::vector<DeadLetter> dead) {
       stored = record_at(letter.partition, letter.offset, holder, missing);
     }
     if (!stored) {
-      dead_lettered(letter.partition, letter.offset, true);  // gone from the log meanwhile
+      dead_lettered(letter.partition, letter.offset, letter.reason, true);  // gone meanwhile
       continue;
     }
     Record record = stored->record;
@@ -553,16 +555,18 @@ void Subscription::send_dead_letters(std::vector<DeadLetter> dead) {
     std::weak_ptr<Subscription> weak = weak_from_this();
     const auto partition = letter.partition;
     const auto offset = letter.offset;
+    const char* reason = letter.reason;
     source_.dead_letter(meta_.topic + config_.dead_letter_suffix, std::move(record),
-                        [weak, partition, offset](bool stored_ok) {
+                        [weak, partition, offset, reason](bool stored_ok) {
                           if (auto self = weak.lock()) {
-                            self->dead_lettered(partition, offset, stored_ok);
+                            self->dead_lettered(partition, offset, reason, stored_ok);
                           }
                         });
   }
 }
 
-void Subscription::dead_lettered(std::int32_t partition, std::int64_t offset, bool stored) {
+void Subscription::dead_lettered(std::int32_t partition, std::int64_t offset, const char* reason,
+                                 bool stored) {
   {
     std::lock_guard lock(mutex_);
     Slot* s = slot(partition, offset);
@@ -572,11 +576,14 @@ void Subscription::dead_lettered(std::int32_t partition, std::int64_t offset, bo
       advance_floor(partition);
     } else {
       // Keep it: a record is never dropped because its dead-letter topic
-      // could not take it. It is retried after the next delivery attempt.
+      // could not take it. Retried after an ack timeout, not at once, so a
+      // broken dead-letter topic does not spin.
       logger().error() << "could not dead-letter " << meta_.topic << "/" << partition << "@"
-                       << offset << "; it stays in subscription '" << meta_.name << "'";
-      s->state = SlotState::pending;
-      partitions_[std::size_t(partition)].redeliver.push_back(offset);
+                       << offset << "; it stays in subscription '" << meta_.name
+                       << "' and is retried in " << config_.ack_timeout_ms << " ms";
+      dead_letter_retries_.push_back(
+          DeadLetterRetry{wall_clock_ms() + config_.ack_timeout_ms, partition, offset, reason});
+      return;
     }
   }
   if (stored && journal_ && flush_ == FlushPolicy::always) (void)journal_->flush();
@@ -588,6 +595,14 @@ void Subscription::expire_deliveries(std::int64_t now) {
   bool expired = false;
   {
     std::lock_guard lock(mutex_);
+    while (!dead_letter_retries_.empty() && dead_letter_retries_.front().due_ms <= now) {
+      const auto retry = dead_letter_retries_.front();
+      dead_letter_retries_.pop_front();
+      Slot* s = slot(retry.partition, retry.offset);
+      if (s && s->state == SlotState::dead_lettering) {
+        dead.push_back(DeadLetter{retry.partition, retry.offset, retry.reason, s->attempts, {}});
+      }
+    }
     for (auto& [id, consumer] : consumers_) {
       auto& deadlines = consumer.deadlines;
       while (!deadlines.empty()) {
@@ -619,7 +634,7 @@ void Subscription::set_window(std::uint32_t consumer_id, std::uint32_t records,
   {
     std::lock_guard lock(mutex_);
     auto it = consumers_.find(consumer_id);
-    if (it == consumers_.end()) return;
+    if (closed_ || it == consumers_.end()) return;
     it->second.options.max_unacked_records = records;
     it->second.options.max_unacked_bytes = bytes;
   }
@@ -667,11 +682,16 @@ void Subscription::detach(std::uint32_t consumer_id, Gate& gate) {
 
 void Subscription::close(bool forget) {
   std::vector<std::shared_ptr<Gate>> gates;
+  std::vector<std::function<void(const Error&)>> closed_callbacks;
   std::vector<std::shared_ptr<DataWait>> waits;
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    for (auto& [id, consumer] : consumers_) gates.push_back(consumer.gate);
+    for (auto& [id, consumer] : consumers_) {
+      gates.push_back(consumer.gate);
+      if (forget && consumer.options.on_closed)
+        closed_callbacks.push_back(consumer.options.on_closed);
+    }
     for (auto& partition : partitions_) {
       if (partition.wait) waits.push_back(std::move(partition.wait));
     }
@@ -683,6 +703,7 @@ void Subscription::close(bool forget) {
       std::this_thread::yield();
     }
   }
+  for (const auto& callback : closed_callbacks) callback(closed_error());
   if (!journal_) return;
   if (forget) {
     (void)journal_->remove();
@@ -723,6 +744,11 @@ void Subscription::persist() {
   }
 }
 
+Error Subscription::closed_error() const {
+  return make_error(Errc::unknown_topic,
+                    "subscription '" + meta_.name + "' of topic '" + meta_.topic + "' was deleted");
+}
+
 SubscriptionInfo Subscription::info() const {
   std::lock_guard lock(mutex_);
   SubscriptionInfo info{meta_.topic,      meta_.name,        meta_.mode,
@@ -733,7 +759,8 @@ SubscriptionInfo Subscription::info() const {
 
 std::int64_t Subscription::ack_floor(std::int32_t partition) const {
   std::lock_guard lock(mutex_);
-  return partitions_.at(std::size_t(partition)).floor;
+  if (partition < 0 || std::size_t(partition) >= partitions_.size()) return INT64_MAX;
+  return partitions_[std::size_t(partition)].floor;
 }
 
 }  // namespace junction::kernel

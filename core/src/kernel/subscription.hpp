@@ -53,7 +53,9 @@ class DeliverySource {
 // progress of every partition. Named subscriptions keep that progress in a
 // journal; a private broadcast subscription has none and ends with its
 // consumer. All state is guarded by one mutex, never held while calling a
-// consumer's callback or the kernel.
+// consumer's callback or producing; it is held while reading the kernel's
+// partitions (offsets, decoded batches, waits), which never call back into a
+// subscription but through the dispatcher's queue.
 class Subscription final : public Dispatchable, public std::enable_shared_from_this<Subscription> {
  public:
   Subscription(DeliverySource& source, Dispatcher& dispatcher, storage::SubscriptionMeta meta,
@@ -141,6 +143,12 @@ class Subscription final : public Dispatchable, public std::enable_shared_from_t
     std::uint16_t attempts;
     Record record;
   };
+  struct DeadLetterRetry {
+    std::int64_t due_ms;
+    std::int32_t partition;
+    std::int64_t offset;
+    const char* reason;
+  };
   enum class Settle { ack, ack_through, nack, reject };
 
   Slot* slot(std::int32_t partition, std::int64_t offset);
@@ -158,7 +166,7 @@ class Subscription final : public Dispatchable, public std::enable_shared_from_t
                       std::vector<DeadLetter>& dead);
   void deliver_outgoing(std::map<std::uint32_t, Outgoing>& outgoing);
   void send_dead_letters(std::vector<DeadLetter> dead);
-  void dead_lettered(std::int32_t partition, std::int64_t offset, bool stored);
+  void dead_lettered(std::int32_t partition, std::int64_t offset, const char* reason, bool stored);
   void key_released(const Slot& s);
   Result<void> settle(std::uint32_t consumer, std::int32_t partition, std::int64_t offset,
                       Settle how);
@@ -166,6 +174,7 @@ class Subscription final : public Dispatchable, public std::enable_shared_from_t
   void set_window(std::uint32_t consumer, std::uint32_t records, std::uint64_t bytes);
   std::vector<storage::PartitionProgress> progress_locked() const;
   void reschedule();
+  Error closed_error() const;
 
   DeliverySource& source_;
   Dispatcher& dispatcher_;
@@ -183,6 +192,7 @@ class Subscription final : public Dispatchable, public std::enable_shared_from_t
   std::uint32_t last_consumer_ = 0;  // round robin among consumers
   // key_shared: key hash -> (owning consumer, its records of the key in flight).
   std::unordered_map<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>> key_owners_;
+  std::deque<DeadLetterRetry> dead_letter_retries_;
   std::function<void()> on_empty_;
   std::atomic<bool> closed_{false};
   // dispatch() runs on one thread at a time; requests made while it runs

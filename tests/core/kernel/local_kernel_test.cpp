@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -347,6 +348,26 @@ TEST_F(LocalKernelTest, DataDirIsLockedAgainstASecondBroker) {
   auto second = LocalKernel::open(options);
   ASSERT_FALSE(second);
   EXPECT_THAT(second.error().message, HasSubstr("in use by another junctiond"));
+}
+
+TEST_F(LocalKernelTest, TopicNamesCannotReachTheKernelsOwnFiles) {
+  auto kernel = open();
+  // Kafka allows a leading dot; the lock lives under a name no topic can have.
+  ASSERT_TRUE(kernel->create_topic(".lock", 1));
+  ASSERT_TRUE(kernel->delete_topic(".lock"));
+  KernelOptions options;
+  options.data_dir = dir_.path() / "data";
+  EXPECT_FALSE(LocalKernel::open(options)) << "the data_dir lock was lost";
+}
+
+TEST_F(LocalKernelTest, AForeignFolderIsNeitherTakenOverNorDeleted) {
+  std::filesystem::create_directories(dir_.path() / "data" / "notes");
+  std::ofstream(dir_.path() / "data" / "notes" / "keep.txt") << "mine";
+  auto kernel = open();
+  auto created = kernel->create_topic("notes", 1);
+  ASSERT_FALSE(created);
+  EXPECT_THAT(created.error().message, HasSubstr("not a topic"));
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "data" / "notes" / "keep.txt"));
 }
 
 TEST_F(LocalKernelTest, RetentionDeletesOldSegments) {

@@ -355,6 +355,12 @@ SubscriptionSpec queue_spec(std::string topic, std::string name) {
   return spec;
 }
 
+ConsumerOptions window_of(std::uint32_t records) {
+  ConsumerOptions options;
+  options.max_unacked_records = records;
+  return options;
+}
+
 SubscriptionSpec broadcast_spec(std::string topic) {
   SubscriptionSpec spec;
   spec.topic = std::move(topic);
@@ -796,7 +802,7 @@ TEST_F(SubscriptionTest, DetachFromInsideTheCallback) {
   bool detached = false;
   std::vector<std::int64_t> taken;
   auto subscribed = kernel->subscribe(
-      queue_spec("jobs", "q"), ConsumerOptions{.max_unacked_records = 3}, [&](DeliveryBatch batch) {
+      queue_spec("jobs", "q"), window_of(3), [&](DeliveryBatch batch) {
         std::shared_ptr<Consumer> handle;
         {
           std::lock_guard lock(mutex);
@@ -1348,6 +1354,65 @@ TEST_F(SubscriptionTest, RetentionKeepsWhatADurableSubscriptionNeedsWhenAsked) {
   ASSERT_TRUE(kernel->delete_subscription("logs", "audit"));
   kernel->enforce_retention();
   EXPECT_GT(kernel->offsets("logs", 0)->log_start_offset, 30);
+}
+
+// ---------------------------------------------------------------------------
+// Edge cases found in review
+
+TEST_F(SubscriptionTest, AckThroughTheLargestOffsetAcksEverythingHeld) {
+  auto kernel = open(options());
+  ASSERT_TRUE(kernel->create_topic("jobs", 1));
+  Hub hub;
+  Behaviour holding;
+  holding.decide = [](const Got&) { return Action::hold; };
+  TestConsumer consumer(hub, *kernel, queue_spec("jobs", "q"), holding);
+  produce(*kernel, "jobs", 0, 5, "r");
+  ASSERT_TRUE(hub.wait([&] { return consumer.held.size() == 5; }));
+  ASSERT_TRUE(consumer.handle()->ack_through(0, INT64_MAX));
+  EXPECT_THAT(ack_floor(*kernel, "jobs", "q"), ElementsAre(5));
+}
+
+TEST_F(SubscriptionTest, DeletingTheTopicEndsItsConsumers) {
+  auto kernel = open(options());
+  ASSERT_TRUE(kernel->create_topic("jobs", 1));
+  Hub hub;
+  std::optional<Error> closed;
+  Behaviour holding;
+  holding.decide = [](const Got&) { return Action::hold; };
+  holding.options.on_closed = [&](const Error& error) {
+    {
+      std::lock_guard lock(hub.mutex);
+      closed = error;
+    }
+    hub.changed.notify_all();
+  };
+  TestConsumer consumer(hub, *kernel, queue_spec("jobs", "q"), holding);
+  produce(*kernel, "jobs", 0, 2, "r");
+  ASSERT_TRUE(hub.wait([&] { return consumer.held.size() == 2; }));
+  ASSERT_TRUE(kernel->delete_topic("jobs"));
+  ASSERT_TRUE(hub.wait([&] { return closed.has_value(); }));
+  EXPECT_EQ(closed->code, Errc::unknown_topic);
+  auto late_ack = consumer.handle()->ack(0, 0);
+  ASSERT_FALSE(late_ack);
+  EXPECT_EQ(late_ack.error().code, Errc::unknown_topic);
+}
+
+TEST_F(SubscriptionTest, AFailingDeadLetterTopicIsRetriedLaterNotInALoop) {
+  // The dead-letter topic of a 249-character topic would be 253 characters:
+  // it can never be created.
+  auto kernel = open(options(/*ack_timeout_ms=*/60'000));
+  const std::string topic(249, 't');
+  ASSERT_TRUE(kernel->create_topic(topic, 1));
+  Hub hub;
+  Behaviour rejecting;
+  rejecting.decide = [](const Got&) { return Action::reject; };
+  TestConsumer consumer(hub, *kernel, queue_spec(topic, "q"), rejecting);
+  produce(*kernel, topic, 0, 1, "poison");
+  ASSERT_TRUE(hub.wait([&] { return consumer.received.size() == 1; }));
+  // Nothing more arrives: the record waits for its retry instead of being
+  // redelivered, rejected and failed again at once.
+  EXPECT_FALSE(hub.wait([&] { return consumer.received.size() > 1; }, 500ms));
+  EXPECT_THAT(ack_floor(*kernel, topic, "q"), ElementsAre(0));
 }
 
 }  // namespace
