@@ -7,6 +7,7 @@ namespace junction::host {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::Eq;
 using ::testing::HasSubstr;
 
 HostConfig parse(std::string_view text) {
@@ -134,7 +135,7 @@ TEST(HostConfig, TransportMustBeAnArrayOfTables) {
 TEST(HostConfig, TransportNeedsAPluginName) {
   auto config = parse("[[transport]]\nlisten = \"127.0.0.1:1\"\n");
   ASSERT_EQ(config.errors->messages().size(), 1u);
-  EXPECT_THAT(config.errors->messages()[0], HasSubstr("broker.toml:1:1: key 'plugin'"));
+  EXPECT_THAT(config.errors->messages()[0], Eq("broker.toml:1:1: missing key 'plugin': name the plugin to load"));
 }
 
 TEST(HostConfig, PluginKeysAreCheckedByThePlugin) {

@@ -63,7 +63,11 @@ Result<void> Broker::start() {
       return make_error(started.error().code,
                         "transport '" + transport_names_[i] + "': " + started.error().message);
     }
-    self.endpoints[transport_names_[i]] = transports_[i]->advertised_endpoint();
+    // Two transports of one plugin (say two Kafka listeners) both register.
+    std::string key = transport_names_[i];
+    for (int n = 2; self.endpoints.contains(key); ++n)
+      key = transport_names_[i] + "#" + std::to_string(n);
+    self.endpoints[key] = transports_[i]->advertised_endpoint();
     logger().info() << "transport '" << transport_names_[i] << "' listening on "
                     << transports_[i]->advertised_endpoint();
   }

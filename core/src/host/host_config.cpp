@@ -16,8 +16,8 @@ fs::path resolve(const fs::path& base_dir, const std::string& path) {
 }
 
 PluginSpec read_plugin_spec(ConfigSection section, std::string fallback_plugin) {
-  PluginSpec spec{section.string("plugin", fallback_plugin), section, section.where()};
-  if (spec.plugin.empty()) section.fail("plugin", "missing key 'plugin': name the plugin to load");
+  PluginSpec spec{section.string("plugin", fallback_plugin), section, section.where("plugin")};
+  if (spec.plugin.empty()) section.fail("", "missing key 'plugin': name the plugin to load");
   return spec;
 }
 

@@ -39,8 +39,11 @@ Result<fs::path> PluginLoader::locate(const std::string& name_or_path) const {
       name_or_path.find('/') != std::string::npos || name_or_path.ends_with(kFileSuffix);
   if (is_path) {
     std::error_code ec;
-    if (!fs::is_regular_file(name_or_path, ec)) {
+    if (!fs::exists(name_or_path, ec)) {
       return make_error(Errc::plugin_error, "plugin file " + name_or_path + " does not exist");
+    }
+    if (!fs::is_regular_file(name_or_path, ec)) {
+      return make_error(Errc::plugin_error, "plugin " + name_or_path + " is not a file");
     }
     return fs::canonical(name_or_path, ec);
   }
