@@ -5,8 +5,10 @@
 //   SUB <topic> [earliest]     -> MSG <topic> <partition> <offset> <value> ...
 //                                 (every partition, from the latest by default)
 //
-// Config keys: listen = "127.0.0.1:7070".
-// Threads: one acceptor, one thread per connection. A transport owns its
+// Config keys: listen = "127.0.0.1:7070", max_line_bytes = 1049600 (a longer
+// line gets "ERR line longer than N bytes" and the connection is closed).
+// Threads: one acceptor, one thread per connection; a connection's thread
+// closes its socket when done and the acceptor joins it. A transport owns its
 // I/O; the kernel calls back on its own threads and the transport hands the
 // work over (here: a condition variable).
 #include <arpa/inet.h>
@@ -76,6 +78,8 @@ class LineTransport final : public junction::Transport {
   explicit LineTransport(junction::ConfigSection& config) {
     listen_ = config.string("listen", "127.0.0.1:7070");
     if (!parse_listen(listen_, address_)) config.fail("listen", "expected \"ipv4:port\"");
+    // Room for a PUB of a 1 MiB value (the default max_message_bytes).
+    max_line_bytes_ = std::size_t(config.integer("max_line_bytes", (1 << 20) + 1024, 64, 1 << 30));
     config.reject_unknown_keys();
   }
 
@@ -94,7 +98,10 @@ class LineTransport final : public junction::Transport {
       return junction::make_error(Errc::io_error, "cannot listen on " + listen_ + ": " + reason);
     }
     if (::pipe2(wakeup_, O_CLOEXEC) != 0) {
-      return junction::make_error(Errc::io_error, "pipe2 failed");
+      const std::string reason = std::strerror(errno);
+      ::close(listener_);
+      listener_ = -1;
+      return junction::make_error(Errc::io_error, "pipe2 failed: " + reason);
     }
     acceptor_ = std::thread([this] { accept_loop(); });
     return {};
@@ -106,12 +113,16 @@ class LineTransport final : public junction::Transport {
     (void)!::write(wakeup_[1], "x", 1);
     acceptor_.join();
     {
+      // A connection closes its own fd (under the mutex); shut down only the
+      // open ones so their threads return.
       std::lock_guard lock(connections_mutex_);
-      for (auto& connection : connections_) ::shutdown(connection.fd, SHUT_RDWR);
+      for (auto& connection : connections_) {
+        if (connection.fd >= 0) ::shutdown(connection.fd, SHUT_RDWR);
+      }
     }
     data_arrived_.notify_all();
+    // The acceptor is gone, so nobody else touches the list any more.
     for (auto& connection : connections_) connection.thread.join();
-    for (auto& connection : connections_) ::close(connection.fd);
     connections_.clear();
     ::close(listener_);
     ::close(wakeup_[0]);
@@ -122,29 +133,69 @@ class LineTransport final : public junction::Transport {
   std::string advertised_endpoint() const override { return listen_; }
 
  private:
+  // Guarded by connections_mutex_; fd is -1 once closed.
   struct Connection {
-    int fd;
+    int fd = -1;
+    bool finished = false;
     std::thread thread;
   };
 
   void accept_loop() {
     pollfd fds[2] = {{listener_, POLLIN, 0}, {wakeup_[0], POLLIN, 0}};
+    bool out_of_fds = false;
     while (!stopping_) {
       if (::poll(fds, 2, -1) < 0 || (fds[1].revents & POLLIN)) continue;
       const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+        // The pending connection stays readable: back off instead of spinning.
+        if (!out_of_fds) logger().warn() << "out of file descriptors, accepting more slowly";
+        out_of_fds = true;
+        ::poll(&fds[1], 1, 100);
+        continue;
+      }
       if (fd < 0) continue;
+      out_of_fds = false;
       logger().debug() << "connection accepted";
       std::lock_guard lock(connections_mutex_);
-      connections_.push_back(Connection{fd, std::thread([this, fd] { serve(fd); })});
+      reap_finished();
+      auto& connection = connections_.emplace_back();
+      connection.fd = fd;
+      connection.thread = std::thread([this, fd, &connection] { run(fd, connection); });
+    }
+  }
+
+  void run(int fd, Connection& connection) {
+    serve(fd);
+    std::lock_guard lock(connections_mutex_);
+    ::close(fd);
+    connection.fd = -1;
+    connection.finished = true;
+  }
+
+  // Joins the threads of connections that have ended. Holds connections_mutex_.
+  void reap_finished() {
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if (!it->finished) {
+        ++it;
+        continue;
+      }
+      it->thread.join();  // it has only to return from run()
+      it = connections_.erase(it);
     }
   }
 
   void serve(int fd) {
     std::string buffer;
+    std::size_t scanned = 0;  // buffer[0, scanned) holds no '\n'
     char chunk[4096];
     for (;;) {
-      const auto newline = buffer.find('\n');
+      const auto newline = buffer.find('\n', scanned);
+      if ((newline == std::string::npos ? buffer.size() : newline) > max_line_bytes_) {
+        write_all(fd, "ERR line longer than " + std::to_string(max_line_bytes_) + " bytes\n");
+        return;
+      }
       if (newline == std::string::npos) {
+        scanned = buffer.size();
         const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return;
@@ -153,6 +204,7 @@ class LineTransport final : public junction::Transport {
       }
       std::string line = buffer.substr(0, newline);
       buffer.erase(0, newline + 1);
+      scanned = 0;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (!handle(fd, line)) return;
     }
@@ -181,7 +233,8 @@ class LineTransport final : public junction::Transport {
     return write_all(fd, "ERR expected 'PUB <topic> <value>' or 'SUB <topic> [earliest]'\n");
   }
 
-  // Streams every partition of `topic` until the client goes or we stop.
+  // Streams every partition of `topic` until the client goes or we stop. A
+  // subscriber sends nothing more: input is discarded, its end ends the stream.
   bool subscribe(int fd, const std::string& topic, bool from_earliest) {
     auto info = kernel_->ensure_topic(topic);
     if (!info) return write_all(fd, "ERR " + info.error().message + "\n");
@@ -213,6 +266,19 @@ class LineTransport final : public junction::Transport {
       }
       if (sent) continue;
       wait_for_any(topic, positions, woken);
+      if (peer_closed(fd)) return false;
+    }
+    return false;
+  }
+
+  // Without this an idle subscription would outlive its client.
+  static bool peer_closed(int fd) {
+    pollfd pfd{fd, POLLIN | POLLRDHUP, 0};
+    while (::poll(&pfd, 1, 0) > 0) {
+      if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
+      char discard[256];
+      const ssize_t n = ::recv(fd, discard, sizeof discard, 0);
+      if (n == 0 || (n < 0 && errno != EINTR)) return true;
     }
     return false;
   }
@@ -241,6 +307,7 @@ class LineTransport final : public junction::Transport {
   std::string listen_;
   sockaddr_in address_{};
   Kernel* kernel_ = nullptr;
+  std::size_t max_line_bytes_ = 0;
   int listener_ = -1;
   int wakeup_[2] = {-1, -1};
   std::atomic<bool> stopping_{false};

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "support/junctiond_process.hpp"
@@ -111,6 +112,81 @@ TEST(Junctiond, BadInputOnOneConnectionLeavesOthersServed) {
   EXPECT_EQ(broker.stop(), 0);
 }
 
+// Open file descriptors of `pid`, from /proc.
+int open_fds(pid_t pid) {
+  std::error_code error;
+  const std::filesystem::directory_iterator fds("/proc/" + std::to_string(pid) + "/fd", error);
+  return error ? -1 : int(std::distance(begin(fds), end(fds)));
+}
+
+// The "Threads:" line of /proc/<pid>/status.
+int thread_count(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("Threads:")) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+TEST(Junctiond, LineTransportReleasesClosedConnections) {
+  TempDir dir;
+  const auto port = free_port();
+  JunctiondProcess broker(dir.path(), line_broker_config(port));
+  ASSERT_TRUE(broker.start());
+  const int threads_before = thread_count(broker.pid());
+  for (int i = 0; i < 200; ++i) {
+    LineClient producer(port);
+    ASSERT_TRUE(producer.send_line("PUB churn r" + std::to_string(i)));
+    ASSERT_THAT(producer.read_line().value_or(""), StartsWith("OK ")) << "connection " << i;
+  }
+  EXPECT_TRUE(wait_until([&] { return open_fds(broker.pid()) < 60; }, std::chrono::seconds(10)))
+      << open_fds(broker.pid()) << " fds still open";
+  EXPECT_TRUE(wait_until([&] { return thread_count(broker.pid()) <= threads_before; },
+                         std::chrono::seconds(10)))
+      << thread_count(broker.pid()) << " threads, " << threads_before << " before";
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+TEST(Junctiond, LineTransportEndsAnIdleSubscriptionWhenItsClientCloses) {
+  TempDir dir;
+  const auto port = free_port();
+  JunctiondProcess broker(dir.path(), line_broker_config(port));
+  ASSERT_TRUE(broker.start());
+  const int threads_before = thread_count(broker.pid());
+  {
+    LineClient subscriber(port);
+    ASSERT_TRUE(subscriber.send_line("SUB idle"));
+    ASSERT_EQ(subscriber.read_line(), "OK subscribed");
+    EXPECT_TRUE(wait_until([&] { return thread_count(broker.pid()) > threads_before; },
+                           std::chrono::seconds(10)));
+  }
+  EXPECT_TRUE(wait_until([&] { return thread_count(broker.pid()) <= threads_before; },
+                         std::chrono::seconds(10)))
+      << thread_count(broker.pid()) << " threads, " << threads_before << " before";
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+TEST(Junctiond, LineTransportRefusesAnOverLongLineAndServesOthers) {
+  TempDir dir;
+  const auto port = free_port();
+  JunctiondProcess broker(dir.path(), line_broker_config(port) + "max_line_bytes = 1024\n");
+  ASSERT_TRUE(broker.start());
+  LineClient other(port);
+  ASSERT_TRUE(other.connected());
+  LineClient bad(port);
+  ASSERT_TRUE(bad.send_line("PUB big " + std::string(1016, 'x')));  // exactly 1024 bytes
+  EXPECT_THAT(bad.read_line().value_or(""), StartsWith("OK "));
+  ASSERT_TRUE(bad.send_line("PUB big " + std::string(4000, 'x')));
+  EXPECT_EQ(bad.read_line(), "ERR line longer than 1024 bytes");
+  const auto before_close = std::chrono::steady_clock::now();
+  EXPECT_EQ(bad.read_line(std::chrono::seconds(30)), std::nullopt);
+  EXPECT_LT(std::chrono::steady_clock::now() - before_close, std::chrono::seconds(10))
+      << "the connection was not closed";
+  ASSERT_TRUE(other.send_line("PUB fine x"));
+  EXPECT_THAT(other.read_line().value_or(""), StartsWith("OK "));
+  EXPECT_EQ(broker.stop(), 0);
+}
+
 TEST(Junctiond, CheckConfigReportsEveryErrorWithItsPosition) {
   TempDir dir;
   const auto file = dir.path() / "bad.toml";
@@ -124,7 +200,7 @@ TEST(Junctiond, CheckConfigReportsEveryErrorWithItsPosition) {
   EXPECT_THAT(result.err, HasSubstr(f + ":4:9: key 'flush': must be \"interval\" or \"always\""));
   EXPECT_THAT(result.err, HasSubstr(f + ":5:1: unknown key 'speed'"));
   EXPECT_THAT(result.err, HasSubstr(f + ":8:10: key 'listen': expected \"ipv4:port\""));
-  EXPECT_THAT(result.err, HasSubstr(f + ":9:1: no plugin named 'nosuch'"));
+  EXPECT_THAT(result.err, HasSubstr(f + ":10:10: no plugin named 'nosuch'"));
 }
 
 TEST(Junctiond, CheckConfigAcceptsAGoodFile) {
@@ -164,7 +240,7 @@ TEST(Junctiond, EmbeddedDefaultRunsWithDataInTheWorkingDirectory) {
   JunctiondProcess broker(dir.path(), "");
   ASSERT_TRUE(broker.start_without_config());
   EXPECT_EQ(broker.stop(), 0);
-  EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / ".lock"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / "~lock"));
   EXPECT_TRUE(broker.log_contains("(config: <embedded default>)"));
 }
 

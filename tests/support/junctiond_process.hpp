@@ -57,6 +57,7 @@ class JunctiondProcess {
   int stop(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   void kill_hard();  // SIGKILL and reap, like a crash
   bool running();
+  pid_t pid() const { return pid_; }  // -1 when not running
 
   std::string log() const;
   bool log_contains(const std::string& text) const;
