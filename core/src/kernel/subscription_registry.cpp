@@ -65,6 +65,24 @@ Result<void> SubscriptionRegistry::recover() {
       continue;
     }
     auto progress = (*journal)->recovered();
+    // After a machine crash the journal may know acks of records the log lost
+    // (both are fsynced on the same tick, log first); offsets past the log end
+    // will be reused by new records, so they must not count as acked.
+    for (std::int32_t p = 0; p < meta.partitions; ++p) {
+      auto offsets = kernel_.offsets(meta.topic, p);
+      auto& partition = progress[std::size_t(p)];
+      if (!offsets || partition.ack_floor <= offsets->high_watermark) {
+        if (offsets)
+          std::erase_if(partition.acked_above,
+                        [&](std::int64_t o) { return o >= offsets->high_watermark; });
+        continue;
+      }
+      logger().warn() << "subscription '" << meta.name << "' of " << meta.topic << "/" << p
+                      << " had acked up to " << partition.ack_floor << " but the log ends at "
+                      << offsets->high_watermark << "; resuming from the log end";
+      partition.ack_floor = offsets->high_watermark;
+      partition.acked_above.clear();
+    }
     auto subscription = std::make_shared<Subscription>(
         source_, dispatcher_, meta, options_.delivery, topic->config.flush, std::move(progress),
         std::move(journal.value()));

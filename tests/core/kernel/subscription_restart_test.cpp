@@ -161,6 +161,29 @@ void produce(Kernel& kernel, const std::string& topic, std::int32_t partition, i
   }
 }
 
+TEST_F(SubscriptionRestartTest, AcksBeyondALostLogTailDoNotHideNewRecords) {
+  {
+    auto kernel = open();
+    ASSERT_TRUE(kernel->create_topic("jobs", 1));
+    produce(*kernel, "jobs", 0, 10);
+    AckingConsumer consumer(*kernel, queue_spec("jobs", "q"));
+    ASSERT_TRUE(consumer.ok());
+    ASSERT_TRUE(testing::wait_until(
+        [&] { return ack_floor(*kernel, "jobs", "q") == std::vector<std::int64_t>{10}; }));
+    kernel.reset();
+  }
+  // As after a machine crash that kept the journal's acks but not the log's
+  // tail: the records are gone, their acks are not.
+  std::filesystem::resize_file(dir_.path() / "data" / "jobs" / "0" / "00000000000000000000.log", 0);
+  auto kernel = open();
+  EXPECT_EQ(ack_floor(*kernel, "jobs", "q"), (std::vector<std::int64_t>{0}));
+  AckingConsumer consumer(*kernel, queue_spec("jobs", "q"));
+  produce(*kernel, "jobs", 0, 3);
+  ASSERT_TRUE(consumer.wait([&](const auto& received, const auto&) {
+    return received.size() == 3;
+  })) << "records written after the lost tail were skipped";
+}
+
 TEST_F(SubscriptionRestartTest, CleanRestartRedeliversExactlyTheUnackedRecords) {
   constexpr int kPerPartition = 100;
   {
