@@ -12,6 +12,7 @@
 #include "junction/partitioner.hpp"
 #include "junction/record_batch.hpp"
 #include "support/junctiond_process.hpp"
+#include "support/partition_reader.hpp"
 
 namespace junction::kernel {
 namespace {
@@ -42,18 +43,7 @@ class LocalKernelTest : public ::testing::Test {
 
   static std::vector<StoredRecord> read_all(Kernel& kernel, const std::string& topic,
                                             std::int32_t partition, std::int64_t from = 0) {
-    std::vector<StoredRecord> all;
-    for (;;) {
-      auto fetched = kernel.fetch(topic, partition, from, 1 << 20);
-      EXPECT_TRUE(fetched) << fetched.error().message;
-      if (!fetched || fetched->batches.empty()) return all;
-      auto records = batch::decode_all(fetched->batches);
-      EXPECT_TRUE(records);
-      for (auto& record : *records) {
-        if (record.offset >= from) all.push_back(record);
-      }
-      from = all.empty() ? from : all.back().offset + 1;
-    }
+    return testing::read_partition(kernel, topic, partition, from);
   }
 
   TempDir dir_;

@@ -21,6 +21,7 @@
 #include "junction/record_batch.hpp"
 #include "kernel/local_kernel.hpp"
 #include "support/junctiond_process.hpp"
+#include "support/partition_reader.hpp"
 
 namespace junction::kernel {
 namespace {
@@ -305,18 +306,7 @@ class SubscriptionTest : public ::testing::Test {
 
   static std::vector<StoredRecord> read_all(Kernel& kernel, const std::string& topic,
                                             std::int32_t partition, std::int64_t from = 0) {
-    std::vector<StoredRecord> all;
-    for (;;) {
-      auto fetched = kernel.fetch(topic, partition, from, 1 << 20);
-      EXPECT_TRUE(fetched) << fetched.error().message;
-      if (!fetched || fetched->batches.empty()) return all;
-      auto records = batch::decode_all(fetched->batches);
-      EXPECT_TRUE(records);
-      for (auto& record : *records) {
-        if (record.offset >= from) all.push_back(record);
-      }
-      from = all.empty() ? from : all.back().offset + 1;
-    }
+    return testing::read_partition(kernel, topic, partition, from);
   }
 
   // Every record of every partition of `topic` (empty if it does not exist).
@@ -801,8 +791,8 @@ TEST_F(SubscriptionTest, DetachFromInsideTheCallback) {
   int calls = 0, calls_after_detach = 0;
   bool detached = false;
   std::vector<std::int64_t> taken;
-  auto subscribed = kernel->subscribe(
-      queue_spec("jobs", "q"), window_of(3), [&](DeliveryBatch batch) {
+  auto subscribed =
+      kernel->subscribe(queue_spec("jobs", "q"), window_of(3), [&](DeliveryBatch batch) {
         std::shared_ptr<Consumer> handle;
         {
           std::lock_guard lock(mutex);
