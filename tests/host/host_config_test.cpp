@@ -101,15 +101,16 @@ TEST(HostConfig, UnknownKeysNameFileLineAndColumn) {
                                                      "broker.toml:4:2: unknown key 'topiks'"));
 }
 
+// Reported in file order, whatever order they were found in.
 TEST(HostConfig, WrongTypesAndValuesAreAllReported) {
   auto config = parse(
       "[broker]\nid = \"zero\"\n[topics]\nflush = \"sometimes\"\ndefault_partitions = 0\n"
       "[log]\nlevel = 3\n");
   EXPECT_THAT(config.errors->messages(),
               ElementsAre("broker.toml:2:6: key 'id' must be an integer, not string",
-                          HasSubstr("broker.toml:5:22: key 'default_partitions' must be between 1"),
                           "broker.toml:4:9: key 'flush': must be \"interval\" or \"always\", not "
                           "\"sometimes\"",
+                          HasSubstr("broker.toml:5:22: key 'default_partitions' must be between 1"),
                           "broker.toml:7:9: key 'level' must be a string, not integer"));
 }
 

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "host/broker.hpp"
 #include "host/host_config.hpp"
@@ -70,11 +71,24 @@ int run(host::HostConfig config) {
     Logger::flush();
     return 1;
   }
+  if (config.transports.empty()) {
+    log.warn() << "no transport is configured (none is built, or the config names none): "
+                  "no client can connect";
+  }
   log.info() << "junctiond " << JUNCTION_VERSION << " ready (config: " << config.source << ")";
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   log.info() << "received " << strsignal(signal_number) << ", stopping";
+  // A second signal during a stop that hangs ends the process at once.
+  std::thread impatient([&] {
+    int again = 0;
+    sigwait(&stop_signals, &again);
+    log.warn() << "received " << strsignal(again) << " again, exiting without a clean stop";
+    Logger::flush();
+    std::_Exit(1);
+  });
+  impatient.detach();
   (*broker)->stop();
   Logger::flush();
   return 0;

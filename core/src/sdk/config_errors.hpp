@@ -18,10 +18,8 @@ class ConfigErrors {
     std::lock_guard lock(mutex_);
     messages_.push_back(std::move(message));
   }
-  std::vector<std::string> messages() const {
-    std::lock_guard lock(mutex_);
-    return messages_;
-  }
+  // In file order (by line, then column), however they were found.
+  std::vector<std::string> messages() const;
   bool empty() const {
     std::lock_guard lock(mutex_);
     return messages_.empty();

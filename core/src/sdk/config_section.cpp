@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <set>
 
 #include "sdk/config_errors.hpp"
@@ -35,6 +38,39 @@ struct ConfigSection::Impl {
     report(node, message);
   }
 };
+
+namespace {
+
+// "file:line:column: message" -> (line, column); (0, 0) when absent.
+std::pair<long, long> position_of(const std::string& message, std::size_t file_length) {
+  if (message.size() <= file_length || message[file_length] != ':') return {0, 0};
+  char* end = nullptr;
+  const long line = std::strtol(message.c_str() + file_length + 1, &end, 10);
+  const long column = *end == ':' ? std::strtol(end + 1, nullptr, 10) : 0;
+  return {line, column};
+}
+
+}  // namespace
+
+std::vector<std::string> ConfigErrors::messages() const {
+  std::vector<std::string> sorted;
+  {
+    std::lock_guard lock(mutex_);
+    sorted = messages_;
+  }
+  // Every message starts with the same file name; the part up to the first
+  // ':' followed by a digit is it.
+  std::stable_sort(sorted.begin(), sorted.end(), [](const std::string& a, const std::string& b) {
+    const auto file_length = [](const std::string& m) {
+      for (std::size_t i = 0; i + 1 < m.size(); ++i) {
+        if (m[i] == ':' && std::isdigit(static_cast<unsigned char>(m[i + 1]))) return i;
+      }
+      return m.size();
+    };
+    return position_of(a, file_length(a)) < position_of(b, file_length(b));
+  });
+  return sorted;
+}
 
 std::string format_position(const std::string& file, const toml::source_position& position) {
   return file + ":" + std::to_string(position.line) + ":" + std::to_string(position.column);
