@@ -186,6 +186,12 @@ Result<std::shared_ptr<Consumer>> SubscriptionRegistry::subscribe(const Subscrip
                           "; it cannot be joined as " + to_string(spec.mode) +
                           (spec.key_shared ? " (key_shared)" : ""));
   }
+  // The topic may have been deleted while the subscription was made; its
+  // deletion could not see the new subscription then.
+  if (!kernel_.describe_topic(spec.topic)) {
+    topic_deleted(spec.topic);
+    return make_error(Errc::unknown_topic, "topic '" + spec.topic + "' was deleted");
+  }
   return subscription->attach(options, std::move(deliver));
 }
 
