@@ -158,13 +158,18 @@ Result<std::shared_ptr<Consumer>> SubscriptionRegistry::subscribe(const Subscrip
     return subscription->attach(options, std::move(deliver));
   }
 
-  std::shared_ptr<Subscription> subscription;
-  {
+  const auto find_named = [&] {
     std::lock_guard lock(mutex_);
     auto it = named_.find(Key{spec.topic, spec.name});
-    if (it != named_.end()) {
-      subscription = it->second;
-    } else {
+    return it == named_.end() ? nullptr : it->second;
+  };
+  std::shared_ptr<Subscription> subscription = find_named();
+  if (!subscription) {
+    // Creation writes and fsyncs the journal: serialized on its own mutex so
+    // lookups and deliveries of other subscriptions never wait for the disk.
+    std::lock_guard creating(create_mutex_);
+    subscription = find_named();
+    if (!subscription) {
       auto progress = start_progress(*topic, start);
       if (!progress) return progress.error();
       const auto dir = root_ / spec.topic / storage::encode_folder_name(spec.name);
@@ -173,7 +178,10 @@ Result<std::shared_ptr<Consumer>> SubscriptionRegistry::subscribe(const Subscrip
       subscription = std::make_shared<Subscription>(
           source_, dispatcher_, meta, options_.delivery, topic->config.flush,
           std::move(progress.value()), std::move(journal.value()));
-      named_.emplace(Key{spec.topic, spec.name}, subscription);
+      {
+        std::lock_guard lock(mutex_);
+        named_.emplace(Key{spec.topic, spec.name}, subscription);
+      }
       logger().info() << "created " << to_string(spec.mode) << " subscription '" << spec.name
                       << "' of topic '" << spec.topic << "'";
     }

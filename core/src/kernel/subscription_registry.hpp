@@ -59,6 +59,7 @@ class SubscriptionRegistry {
   const std::filesystem::path root_;
   std::unique_ptr<storage::GroupOffsetStore> groups_;
 
+  std::mutex create_mutex_;
   mutable std::mutex mutex_;
   std::map<Key, std::shared_ptr<Subscription>, std::less<>> named_;
   std::set<std::shared_ptr<Subscription>> private_;
