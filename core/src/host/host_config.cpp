@@ -94,7 +94,7 @@ HostConfig parse_config(std::string_view text, const std::string& source, const 
                         const fs::path& default_plugin_dir) {
   HostConfig config;
   config.source = source;
-  config.errors = std::make_shared<ConfigErrors>();
+  config.errors = std::make_shared<ConfigErrors>(config.source);
 
   std::shared_ptr<const toml::table> document;
   try {
@@ -123,7 +123,7 @@ HostConfig load_config_file(const fs::path& file, const fs::path& default_plugin
   if (!in) {
     HostConfig config;
     config.source = file.string();
-    config.errors = std::make_shared<ConfigErrors>();
+    config.errors = std::make_shared<ConfigErrors>(config.source);
     config.errors->add(file.string() + ": cannot read the config file");
     return config;
   }

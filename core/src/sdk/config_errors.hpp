@@ -11,23 +11,28 @@
 
 namespace junction {
 
-// Every error found in one config file, each "file:line:column: message".
+// Every error found in one config file, each "file:line:column: message"
+// (or "file: message" when it has no position).
 class ConfigErrors {
  public:
-  void add(std::string message) {
-    std::lock_guard lock(mutex_);
-    messages_.push_back(std::move(message));
-  }
+  explicit ConfigErrors(std::string file = {}) : file_(std::move(file)) {}
+
+  void add(std::string message);
   // In file order (by line, then column), however they were found.
   std::vector<std::string> messages() const;
   bool empty() const {
     std::lock_guard lock(mutex_);
-    return messages_.empty();
+    return entries_.empty();
   }
 
  private:
+  struct Entry {
+    std::pair<long, long> position;  // (line, column); (0, 0) for the whole file
+    std::string text;
+  };
+  const std::string file_;
   mutable std::mutex mutex_;
-  std::vector<std::string> messages_;
+  std::vector<Entry> entries_;
 };
 
 // Builds a ConfigSection over `table`, which must outlive it (`document` keeps

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <set>
 
@@ -39,37 +38,30 @@ struct ConfigSection::Impl {
   }
 };
 
-namespace {
-
-// "file:line:column: message" -> (line, column); (0, 0) when absent.
-std::pair<long, long> position_of(const std::string& message, std::size_t file_length) {
-  if (message.size() <= file_length || message[file_length] != ':') return {0, 0};
-  char* end = nullptr;
-  const long line = std::strtol(message.c_str() + file_length + 1, &end, 10);
-  const long column = *end == ':' ? std::strtol(end + 1, nullptr, 10) : 0;
-  return {line, column};
+void ConfigErrors::add(std::string message) {
+  // The position is read back once, here, from the prefix every caller writes.
+  std::pair<long, long> position{0, 0};
+  const std::string prefix = file_ + ":";
+  if (message.starts_with(prefix)) {
+    char* end = nullptr;
+    position.first = std::strtol(message.c_str() + prefix.size(), &end, 10);
+    if (*end == ':') position.second = std::strtol(end + 1, nullptr, 10);
+  }
+  std::lock_guard lock(mutex_);
+  entries_.push_back(Entry{position, std::move(message)});
 }
 
-}  // namespace
-
 std::vector<std::string> ConfigErrors::messages() const {
-  std::vector<std::string> sorted;
+  std::vector<Entry> sorted;
   {
     std::lock_guard lock(mutex_);
-    sorted = messages_;
+    sorted = entries_;
   }
-  // Every message starts with the same file name; the part up to the first
-  // ':' followed by a digit is it.
-  std::stable_sort(sorted.begin(), sorted.end(), [](const std::string& a, const std::string& b) {
-    const auto file_length = [](const std::string& m) {
-      for (std::size_t i = 0; i + 1 < m.size(); ++i) {
-        if (m[i] == ':' && std::isdigit(static_cast<unsigned char>(m[i + 1]))) return i;
-      }
-      return m.size();
-    };
-    return position_of(a, file_length(a)) < position_of(b, file_length(b));
-  });
-  return sorted;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Entry& a, const Entry& b) { return a.position < b.position; });
+  std::vector<std::string> messages;
+  for (auto& entry : sorted) messages.push_back(std::move(entry.text));
+  return messages;
 }
 
 std::string format_position(const std::string& file, const toml::source_position& position) {
