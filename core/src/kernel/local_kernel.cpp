@@ -303,9 +303,13 @@ Result<std::int32_t> LocalKernel::choose_partition(std::string_view name,
                                                    const std::optional<std::string>& key) {
   auto topic = find_or_create_topic(name);
   if (!topic) return topic.error();
-  const auto count = (*topic)->info.partitions;
+  return partition_of(**topic, key);
+}
+
+std::int32_t LocalKernel::partition_of(Topic& topic, const std::optional<std::string>& key) {
+  const auto count = topic.info.partitions;
   if (key) return partition_for_key(*key, count);
-  return std::int32_t((*topic)->next_partition.fetch_add(1, std::memory_order_relaxed) %
+  return std::int32_t(topic.next_partition.fetch_add(1, std::memory_order_relaxed) %
                       std::uint32_t(count));
 }
 
@@ -316,11 +320,7 @@ void LocalKernel::produce(std::string_view name, std::int32_t partition,
   }
   auto topic = find_or_create_topic(name);
   if (!topic) return done(topic.error());
-  if (partition == kAnyPartition) {
-    auto chosen = choose_partition(name, records.front().key);
-    if (!chosen) return done(chosen.error());
-    partition = *chosen;
-  }
+  if (partition == kAnyPartition) partition = partition_of(**topic, records.front().key);
   const auto now = wall_clock_ms();
   batch::EncodeOptions encode_options;
   encode_options.default_timestamp_ms = now;

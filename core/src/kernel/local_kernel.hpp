@@ -77,6 +77,7 @@ class LocalKernel final : public Kernel, private DeliverySource {
   Result<void> recover_topics();
   Result<std::shared_ptr<Topic>> find_topic(std::string_view name) const;
   Result<std::shared_ptr<Topic>> find_or_create_topic(std::string_view name);
+  static std::int32_t partition_of(Topic& topic, const std::optional<std::string>& key);
   Result<Partition*> find_partition(const Topic& topic, std::int32_t partition) const;
   void append(const std::shared_ptr<Topic>& topic, std::int32_t partition, std::string batch,
               std::int64_t now_ms, ProduceCallback done);

@@ -162,9 +162,9 @@ bool Subscription::has_credit(const ConsumerState& consumer, std::uint64_t bytes
           consumer.unacked_bytes + bytes <= consumer.options.max_unacked_bytes);
 }
 
-Subscription::ConsumerState* Subscription::choose_consumer(const StoredRecord& record) {
+Subscription::ConsumerState* Subscription::choose_consumer(const StoredRecord& record,
+                                                           std::uint64_t bytes) {
   if (consumers_.empty()) return nullptr;
-  const std::uint64_t bytes = record_bytes(record);
   auto it = consumers_.upper_bound(last_consumer_);
   if (meta_.key_shared && record.record.key) {
     const auto hash = key_hash(*record.record.key);
@@ -365,7 +365,8 @@ void Subscription::fill_partition(std::int32_t partition,
       continue;
     }
 
-    ConsumerState* consumer = choose_consumer(*record);
+    const std::uint64_t bytes = record_bytes(*record);
+    ConsumerState* consumer = choose_consumer(*record, bytes);
     if (!consumer) return;
 
     if (offset >= state.floor + std::int64_t(state.slots.size())) {
@@ -376,7 +377,7 @@ void Subscription::fill_partition(std::int32_t partition,
     if (s.attempts < UINT16_MAX) ++s.attempts;
     s.consumer = consumer->id;
     s.round = round_;
-    s.bytes = std::uint32_t(std::min<std::uint64_t>(record_bytes(*record), UINT32_MAX));
+    s.bytes = std::uint32_t(std::min<std::uint64_t>(bytes, UINT32_MAX));
     s.has_key = meta_.key_shared && record->record.key.has_value();
     if (s.has_key) {
       s.key_hash = key_hash(*record->record.key);

@@ -153,7 +153,7 @@ class Subscription final : public Dispatchable, public std::enable_shared_from_t
 
   Slot* slot(std::int32_t partition, std::int64_t offset);
   bool has_credit(const ConsumerState& consumer, std::uint64_t bytes) const;
-  ConsumerState* choose_consumer(const StoredRecord& record);
+  ConsumerState* choose_consumer(const StoredRecord& record, std::uint64_t bytes);
   void release_credit(ConsumerState& consumer, const Slot& s);
   void mark_acked(std::int32_t partition, std::int64_t offset, Slot& s);
   void return_to_pending(std::int32_t partition, std::int64_t offset, Slot& s, const char* reason,
