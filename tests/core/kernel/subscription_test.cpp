@@ -1023,20 +1023,34 @@ void produce_keyed(Kernel& kernel, const std::string& topic, int count, int keys
   }
 }
 
-TEST_F(SubscriptionTest, KeySharedKeepsEachKeyOnOneConsumerInOrder) {
-  auto kernel = open(options());
-  ASSERT_TRUE(kernel->create_topic("keyed", 2));
-  Hub hub;
-  KeyTracker tracker(3);
+// Three consumers of key_shared subscription "ks" on topic "keyed", tracked by
+// `tracker`; the one at `inline_index` settles inside its callback. Fewer
+// than three come back if one could not attach.
+std::vector<std::unique_ptr<TestConsumer>> key_shared_consumers(Hub& hub, Kernel& kernel,
+                                                                KeyTracker& tracker,
+                                                                int inline_index = -1) {
   auto spec = queue_spec("keyed", "ks");
   spec.key_shared = true;
   std::vector<std::unique_ptr<TestConsumer>> consumers;
   for (int i = 0; i < 3; ++i) {
     auto behaviour = tracker.behaviour(i, 8);
-    behaviour.settle_inline = i == 2;  // one acks inside its callback
-    consumers.push_back(std::make_unique<TestConsumer>(hub, *kernel, spec, behaviour));
-    ASSERT_TRUE(consumers.back()->ok()) << consumers.back()->error->message;
+    behaviour.settle_inline = i == inline_index;
+    auto consumer = std::make_unique<TestConsumer>(hub, kernel, spec, behaviour);
+    EXPECT_TRUE(consumer->ok()) << consumer->error->message;
+    if (!consumer->ok()) break;
+    consumers.push_back(std::move(consumer));
   }
+  return consumers;
+}
+
+TEST_F(SubscriptionTest, KeySharedKeepsEachKeyOnOneConsumerInOrder) {
+  auto kernel = open(options());
+  ASSERT_TRUE(kernel->create_topic("keyed", 2));
+  Hub hub;
+  KeyTracker tracker(3);
+  // One of them acks inside its callback.
+  auto consumers = key_shared_consumers(hub, *kernel, tracker, /*inline_index=*/2);
+  ASSERT_EQ(consumers.size(), 3u);
   constexpr int kRecords = 5000;
   produce_keyed(*kernel, "keyed", kRecords, 10);
   ASSERT_TRUE(hub.wait([&] { return tracker.acked.size() == kRecords; }, 30s))
@@ -1059,14 +1073,8 @@ TEST_F(SubscriptionTest, KeySharedOrderHoldsWhenAConsumerDetachesMidStream) {
   ASSERT_TRUE(kernel->create_topic("keyed", 2));
   Hub hub;
   KeyTracker tracker(3);
-  auto spec = queue_spec("keyed", "ks");
-  spec.key_shared = true;
-  std::vector<std::unique_ptr<TestConsumer>> consumers;
-  for (int i = 0; i < 3; ++i) {
-    consumers.push_back(
-        std::make_unique<TestConsumer>(hub, *kernel, spec, tracker.behaviour(i, 8)));
-    ASSERT_TRUE(consumers.back()->ok());
-  }
+  auto consumers = key_shared_consumers(hub, *kernel, tracker);
+  ASSERT_EQ(consumers.size(), 3u);
   constexpr int kRecords = 5000;
   std::thread producer([&] { produce_keyed(*kernel, "keyed", kRecords, 10); });
   // Leave while records are in flight on the leaving consumer.
