@@ -293,6 +293,8 @@ void Subscription::fill_partition(std::int32_t partition,
   if (state.floor < offsets->log_start_offset) skip_to(partition, offsets->log_start_offset);
   const std::int64_t now = wall_clock_ms();
   std::shared_ptr<const DecodedBatch> holder;
+  Outgoing* last_out = nullptr;
+  std::uint32_t last_out_id = 0;
 
   for (;;) {
     std::int64_t offset = -1;
@@ -393,11 +395,19 @@ void Subscription::fill_partition(std::int32_t partition,
     ++consumer->unacked_records;
     consumer->unacked_bytes += s.bytes;
 
-    auto& out = outgoing[consumer->id];
+    // Consecutive records mostly go to the same consumer: skip the map then.
+    if (!last_out || last_out_id != consumer->id) {
+      last_out = &outgoing[consumer->id];
+      last_out_id = consumer->id;
+    }
+    Outgoing& out = *last_out;
     if (!out.gate) {
       out.gate = consumer->gate;
       out.deliver = consumer->deliver;
       out.batch.topic = meta_.topic;
+      // At most the consumer's free window arrives in one round: one allocation.
+      out.batch.records.reserve(std::min<std::uint32_t>(
+          consumer->options.max_unacked_records - consumer->unacked_records + 1, 4096));
     }
     out.batch.records.push_back(DeliveredRecord{partition, s.attempts, record});
     if (out.holders.empty() || out.holders.back() != holder) out.holders.push_back(holder);
