@@ -45,10 +45,11 @@ std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds timeout) {
 }
 
 pid_t spawn(const std::vector<std::string>& args, const fs::path& stdout_file,
-            const fs::path& stderr_file, const fs::path& working_dir) {
+            const fs::path& stderr_file, const fs::path& working_dir,
+            const fs::path& stdin_file = "/dev/null") {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_file.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
@@ -58,7 +59,7 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& stdout_file,
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
+  if (posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
   posix_spawn_file_actions_destroy(&actions);
   return pid;
 }
@@ -168,6 +169,29 @@ JunctiondProcess::Output JunctiondProcess::run(const std::vector<std::string>& a
   Output output;
   if (pid < 0) return output;
   output.status = wait_for_exit(pid, std::chrono::seconds(60)).value_or(-1);
+  output.out = read_file(scratch.path() / "out");
+  output.err = read_file(scratch.path() / "err");
+  return output;
+}
+
+CommandOutput run_command(const std::vector<std::string>& argv, const std::string& input,
+                          std::chrono::milliseconds timeout) {
+  TempDir scratch;
+  const auto stdin_file = scratch.path() / "in";
+  std::ofstream(stdin_file, std::ios::binary) << input;
+  const pid_t pid = spawn(argv, scratch.path() / "out", scratch.path() / "err", {}, stdin_file);
+  CommandOutput output;
+  if (pid < 0) {
+    output.err = "cannot start " + argv.front();
+    return output;
+  }
+  auto status = wait_for_exit(pid, timeout);
+  if (!status) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    output.timed_out = true;
+  }
+  output.status = status.value_or(-1);
   output.out = read_file(scratch.path() / "out");
   output.err = read_file(scratch.path() / "err");
   return output;

@@ -83,6 +83,17 @@ class JunctiondProcess {
   pid_t pid_ = -1;
 };
 
+// Runs a program (a path, or a name looked up on PATH) to completion with
+// `input` on its stdin; after `timeout` it is killed and timed_out is set.
+struct CommandOutput {
+  int status = -1;  // exit status; -1 if killed by a signal or timed out
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+CommandOutput run_command(const std::vector<std::string>& argv, const std::string& input = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
 // A plain blocking TCP client for line protocols.
 class LineClient {
  public:

@@ -1,0 +1,12 @@
+#pragma once
+
+// One function per Kafka API; handler_table.cpp lists them with their versions.
+
+#include "handlers/handler.hpp"
+
+namespace junction::kafka {
+
+void handle_api_versions(BrokerContext& context, const Request& request, Responder responder);
+void handle_metadata(BrokerContext& context, const Request& request, Responder responder);
+
+}  // namespace junction::kafka

@@ -1,0 +1,119 @@
+#include "kafka_transport.hpp"
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/host_name.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <thread>
+#include <vector>
+
+#include "junction/log.hpp"
+#include "server/broker_context.hpp"
+#include "server/session.hpp"
+#include "server/session_registry.hpp"
+
+namespace junction::kafka {
+namespace asio = boost::asio;
+
+namespace {
+
+const Logger& logger() {
+  static const Logger instance{"kafka"};
+  return instance;
+}
+
+// How long stop() lets pending answers (long polls, fsyncs) finish.
+constexpr auto kStopGrace = std::chrono::seconds(5);
+
+}  // namespace
+
+struct KafkaTransport::Running {
+  Running(Kernel& kernel, Coordinator& coordinator, const KafkaConfig& config)
+      : context{kernel, coordinator, config, {}, 0}, acceptor(io), work(io.get_executor()) {}
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto socket = co_await acceptor.async_accept(asio::make_strand(io), asio::use_awaitable);
+      std::make_shared<Session>(std::move(socket), context, sessions)->start();
+    }
+  }
+
+  BrokerContext context;
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  SessionRegistry sessions;
+  std::vector<std::thread> threads;
+};
+
+KafkaTransport::KafkaTransport(KafkaConfig config) : config_(std::move(config)) {}
+
+KafkaTransport::~KafkaTransport() { stop(); }
+
+Result<void> KafkaTransport::start(Kernel& kernel, Coordinator& coordinator) {
+  auto running = std::make_unique<Running>(kernel, coordinator, config_);
+  boost::system::error_code error;
+  auto address = asio::ip::make_address(config_.listen_host, error);
+  if (error) {
+    asio::ip::tcp::resolver resolver(running->io);
+    auto results = resolver.resolve(config_.listen_host, "", error);
+    if (!error && !results.empty()) address = results.begin()->endpoint().address();
+  }
+  const std::string where = config_.listen_host + ":" + std::to_string(config_.listen_port);
+  if (error) return make_error(Errc::io_error, "cannot resolve " + where + ": " + error.message());
+  asio::ip::tcp::endpoint endpoint(address, config_.listen_port);
+  auto& acceptor = running->acceptor;
+  acceptor.open(endpoint.protocol(), error);
+  if (!error) acceptor.set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor.bind(endpoint, error);
+  if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
+  if (error)
+    return make_error(Errc::io_error, "cannot listen on " + where + ": " + error.message());
+
+  auto& context = running->context;
+  context.advertised_host = config_.advertised_host;
+  context.advertised_port = config_.advertised_port;
+  if (context.advertised_host.empty()) {
+    context.advertised_host =
+        address.is_unspecified() ? asio::ip::host_name() : address.to_string();
+    context.advertised_port = acceptor.local_endpoint().port();
+  }
+
+  asio::co_spawn(acceptor.get_executor(), running->accept_loop(), asio::detached);
+  for (int i = 0; i < config_.io_threads; ++i) {
+    running->threads.emplace_back([io = &running->io] { io->run(); });
+  }
+  running_ = std::move(running);
+  return {};
+}
+
+void KafkaTransport::stop() {
+  if (!running_) return;
+  auto& running = *running_;
+  asio::post(running.io, [&running] {
+    boost::system::error_code ignored;
+    running.acceptor.close(ignored);
+  });
+  for (auto& session : running.sessions.snapshot()) session->close("broker shutting down");
+  if (!running.sessions.wait_until_empty(std::chrono::steady_clock::now() + kStopGrace)) {
+    logger().warn() << "connections still had answers pending at shutdown";
+  }
+  running.work.reset();
+  running.io.stop();
+  for (auto& thread : running.threads) thread.join();
+  running_.reset();
+}
+
+std::string KafkaTransport::advertised_endpoint() const {
+  if (!running_) return {};
+  return running_->context.advertised_host + ":" +
+         std::to_string(running_->context.advertised_port);
+}
+
+}  // namespace junction::kafka
