@@ -11,6 +11,9 @@ namespace {
 constexpr std::array kHandlers{
     HandlerEntry{ApiKey::metadata, 0, 8, -1, handle_metadata},
     HandlerEntry{ApiKey::api_versions, 0, 2, 3, handle_api_versions},
+    HandlerEntry{ApiKey::create_topics, 0, 4, -1, handle_create_topics},
+    HandlerEntry{ApiKey::delete_topics, 0, 3, -1, handle_delete_topics},
+    HandlerEntry{ApiKey::describe_configs, 0, 3, -1, handle_describe_configs},
 };
 
 }  // namespace
