@@ -239,6 +239,10 @@ TEST(Junctiond, EmbeddedDefaultRunsWithDataInTheWorkingDirectory) {
   // Started without --config; it must become ready and stop on SIGTERM.
   JunctiondProcess broker(dir.path(), "");
   ASSERT_TRUE(broker.start_without_config());
+  // The bundled Kafka transport answers on its usual port.
+  auto listed = run_command({"kcat", "-b", "127.0.0.1:9092", "-L", "-m", "10"});
+  EXPECT_EQ(listed.status, 0) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("broker 0 at 127.0.0.1:9092"));
   EXPECT_EQ(broker.stop(), 0);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / "~lock"));
   EXPECT_TRUE(broker.log_contains("(config: <embedded default>)"));
