@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "groups/group_coordinator.hpp"
 #include "junction/log.hpp"
 #include "server/broker_context.hpp"
 #include "server/session.hpp"
@@ -31,11 +32,25 @@ const Logger& logger() {
 // How long stop() lets pending answers (long polls, fsyncs) finish.
 constexpr auto kStopGrace = std::chrono::seconds(5);
 
+GroupSettings group_settings(const KafkaConfig& config) {
+  GroupSettings settings;
+  settings.min_session_timeout = std::chrono::milliseconds(config.group_min_session_timeout_ms);
+  settings.max_session_timeout = std::chrono::milliseconds(config.group_max_session_timeout_ms);
+  settings.initial_rebalance_delay =
+      std::chrono::milliseconds(config.group_initial_rebalance_delay_ms);
+  return settings;
+}
+
 }  // namespace
 
 struct KafkaTransport::Running {
   Running(Kernel& kernel, Coordinator& coordinator, const KafkaConfig& config)
-      : context{kernel, coordinator, config, {}, 0}, acceptor(io), work(io.get_executor()) {}
+      : context{kernel, coordinator, config, {}, 0},
+        acceptor(io),
+        work(io.get_executor()),
+        groups(io, group_settings(config)) {
+    context.groups = &groups;
+  }
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
@@ -48,6 +63,7 @@ struct KafkaTransport::Running {
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor;
   asio::executor_work_guard<asio::io_context::executor_type> work;
+  GroupCoordinator groups;
   SessionRegistry sessions;
   std::vector<std::thread> threads;
 };
@@ -100,6 +116,8 @@ void KafkaTransport::stop() {
     boost::system::error_code ignored;
     running.acceptor.close(ignored);
   });
+  // Held JoinGroup/SyncGroup answers keep their sessions alive until dropped.
+  running.groups.stop();
   for (auto& session : running.sessions.snapshot()) session->close("broker shutting down");
   if (!running.sessions.wait_until_empty(std::chrono::steady_clock::now() + kStopGrace)) {
     logger().warn() << "connections still had answers pending at shutdown";

@@ -8,5 +8,14 @@ namespace junction::kafka {
 
 void handle_api_versions(BrokerContext& context, const Request& request, Responder responder);
 void handle_metadata(BrokerContext& context, const Request& request, Responder responder);
+void handle_offset_commit(BrokerContext& context, const Request& request, Responder responder);
+void handle_offset_fetch(BrokerContext& context, const Request& request, Responder responder);
+void handle_find_coordinator(BrokerContext& context, const Request& request, Responder responder);
+void handle_join_group(BrokerContext& context, const Request& request, Responder responder);
+void handle_heartbeat(BrokerContext& context, const Request& request, Responder responder);
+void handle_leave_group(BrokerContext& context, const Request& request, Responder responder);
+void handle_sync_group(BrokerContext& context, const Request& request, Responder responder);
+void handle_describe_groups(BrokerContext& context, const Request& request, Responder responder);
+void handle_list_groups(BrokerContext& context, const Request& request, Responder responder);
 
 }  // namespace junction::kafka
