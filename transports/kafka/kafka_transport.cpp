@@ -15,6 +15,8 @@
 
 #include "groups/group_coordinator.hpp"
 #include "junction/log.hpp"
+#include "producers/producer_id_allocator.hpp"
+#include "producers/producer_state.hpp"
 #include "server/broker_context.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -45,12 +47,11 @@ GroupSettings group_settings(const KafkaConfig& config) {
 
 struct KafkaTransport::Running {
   Running(Kernel& kernel, Coordinator& coordinator, const KafkaConfig& config)
-      : context{kernel, coordinator, config, {}, 0},
+      : producer_states(kernel),
+        groups(io, group_settings(config)),
+        context{kernel, coordinator, config, {}, 0, io, producer_ids, producer_states, groups},
         acceptor(io),
-        work(io.get_executor()),
-        groups(io, group_settings(config)) {
-    context.groups = &groups;
-  }
+        work(io.get_executor()) {}
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
@@ -59,11 +60,13 @@ struct KafkaTransport::Running {
     }
   }
 
-  BrokerContext context;
   asio::io_context io;
+  ProducerIdAllocator producer_ids;
+  ProducerStateTable producer_states;
+  GroupCoordinator groups;
+  BrokerContext context;
   asio::ip::tcp::acceptor acceptor;
   asio::executor_work_guard<asio::io_context::executor_type> work;
-  GroupCoordinator groups;
   SessionRegistry sessions;
   std::vector<std::thread> threads;
 };

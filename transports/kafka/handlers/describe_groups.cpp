@@ -27,7 +27,7 @@ void handle_describe_groups(BrokerContext& context, const Request& request, Resp
   if (!in.ok()) return responder.reject("malformed DescribeGroups request");
 
   auto ids = group_ids;
-  context.groups->describe(
+  context.groups.describe(
       std::move(ids), [&kernel = context.kernel, responder, version,
                        group_ids](const std::vector<std::optional<GroupSummary>>& summaries) {
         const auto with_offsets = kernel.list_groups();

@@ -32,7 +32,7 @@ void handle_heartbeat(BrokerContext& context, const Request& request, Responder 
   const auto version = request.api_version;
   if (group_id.empty()) return responder.send(encode(version, ErrorCode::invalid_group_id));
   if (group_instance_id) return responder.send(encode(version, ErrorCode::unsupported_version));
-  context.groups->heartbeat(
+  context.groups.heartbeat(
       std::move(group_id), std::move(member_id), generation,
       [responder, version](ErrorCode error) { responder.send(encode(version, error)); });
 }

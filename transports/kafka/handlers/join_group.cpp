@@ -83,7 +83,7 @@ void handle_join_group(BrokerContext& context, const Request& request, Responder
     refused.member_id = decoded->join.member_id;
     return responder.send(encode(version, refused));
   }
-  context.groups->join(
+  context.groups.join(
       std::move(decoded->group_id), std::move(decoded->join),
       [responder, version](const JoinResult& result) { responder.send(encode(version, result)); },
       [responder](std::function<void()> cancel) { responder.on_abandon(std::move(cancel)); });

@@ -61,10 +61,10 @@ void handle_leave_group(BrokerContext& context, const Request& request, Responde
   }
   std::vector<std::string> member_ids;
   for (const auto& member : members) member_ids.push_back(member.member_id);
-  context.groups->leave(std::move(group_id), std::move(member_ids),
-                        [responder, version, members](const std::vector<ErrorCode>& errors) {
-                          responder.send(encode(version, ErrorCode::none, members, errors));
-                        });
+  context.groups.leave(std::move(group_id), std::move(member_ids),
+                       [responder, version, members](const std::vector<ErrorCode>& errors) {
+                         responder.send(encode(version, ErrorCode::none, members, errors));
+                       });
 }
 
 }  // namespace junction::kafka

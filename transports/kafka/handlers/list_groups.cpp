@@ -16,7 +16,7 @@ namespace junction::kafka {
 
 void handle_list_groups(BrokerContext& context, const Request& request, Responder responder) {
   const auto version = request.api_version;
-  context.groups->list(
+  context.groups.list(
       [&kernel = context.kernel, responder, version](const std::vector<GroupListing>& active) {
         std::map<std::string, std::string> groups;
         for (const auto& name : kernel.list_groups()) groups.emplace(name, std::string());

@@ -117,16 +117,16 @@ void handle_offset_commit(BrokerContext& context, const Request& request, Respon
   auto group_id = decoded->group_id;
   auto member_id = decoded->member_id;
   const auto generation = decoded->generation;
-  context.groups->commit(std::move(group_id), std::move(member_id), generation,
-                         [&kernel = context.kernel, responder, version, fail_all,
-                          commit = std::move(*decoded)](ErrorCode membership) mutable {
-                           if (membership == ErrorCode::none) {
-                             store(kernel, commit.group_id, commit.topics);
-                           } else {
-                             fail_all(commit.topics, membership);
-                           }
-                           responder.send(encode(version, commit.topics));
-                         });
+  context.groups.commit(std::move(group_id), std::move(member_id), generation,
+                        [&kernel = context.kernel, responder, version, fail_all,
+                         commit = std::move(*decoded)](ErrorCode membership) mutable {
+                          if (membership == ErrorCode::none) {
+                            store(kernel, commit.group_id, commit.topics);
+                          } else {
+                            fail_all(commit.topics, membership);
+                          }
+                          responder.send(encode(version, commit.topics));
+                        });
 }
 
 }  // namespace junction::kafka

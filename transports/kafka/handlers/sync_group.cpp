@@ -57,7 +57,7 @@ void handle_sync_group(BrokerContext& context, const Request& request, Responder
   if (decoded->group_instance_id) {
     return responder.send(encode(version, {ErrorCode::unsupported_version, {}}));
   }
-  context.groups->sync(
+  context.groups.sync(
       std::move(decoded->group_id), std::move(decoded->member_id), decoded->generation,
       std::move(decoded->assignments),
       [responder, version](const SyncResult& result) { responder.send(encode(version, result)); },

@@ -5,6 +5,10 @@
 
 #include "kafka_config.hpp"
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace junction {
 class Kernel;
 class Coordinator;
@@ -12,6 +16,8 @@ class Coordinator;
 
 namespace junction::kafka {
 
+class ProducerIdAllocator;
+class ProducerStateTable;
 class GroupCoordinator;
 
 // What every handler shares: the kernel, the cluster view and this
@@ -23,8 +29,12 @@ struct BrokerContext {
   // Where clients reach this listener, as Metadata and FindCoordinator say.
   std::string advertised_host;
   std::int32_t advertised_port = 0;
-  // Owned by the running transport; set before the first connection.
-  GroupCoordinator* groups = nullptr;
+  // The transport's threads, for work that must leave a kernel thread.
+  boost::asio::io_context& io;
+  ProducerIdAllocator& producer_ids;
+  ProducerStateTable& producer_states;
+  // Every consumer group; this broker coordinates them all.
+  GroupCoordinator& groups;
 };
 
 }  // namespace junction::kafka
