@@ -196,6 +196,12 @@ TEST(KafkaGroups, AGracefulCloseLeavesTheGroupAndRebalancesAtOnce) {
   ASSERT_EQ(b->wait(20s), 0) << describe(*b);
   ASSERT_TRUE(wait_until([&] { return assignment(*a) == kAllPartitions; }, 10s)) << describe(*a);
   EXPECT_LT(std::chrono::steady_clock::now() - closed_at, 10s);
+
+  auto groups = run_python_client("group_admin.py", {"--bootstrap", broker.bootstrap()}, {}, 30s);
+  ASSERT_EQ(groups.status, 0) << groups.out << groups.err;
+  EXPECT_NE(groups.out.find("listed billing consumer\n"), std::string::npos) << groups.out;
+  EXPECT_NE(groups.out.find("described billing Stable consumer 1\n"), std::string::npos)
+      << groups.out;
 }
 
 TEST(KafkaGroups, CommittedOffsetsSurviveARestart) {
@@ -213,6 +219,10 @@ TEST(KafkaGroups, CommittedOffsetsSurviveARestart) {
 
   ASSERT_EQ(broker.stop(), 0);
   ASSERT_TRUE(broker.start());
+  // Known again only by its committed offsets, the group is listed as Empty.
+  auto groups = run_python_client("group_admin.py", {"--bootstrap", broker.bootstrap()}, {}, 30s);
+  ASSERT_EQ(groups.status, 0) << groups.out << groups.err;
+  EXPECT_NE(groups.out.find("described auditors Empty - 0\n"), std::string::npos) << groups.out;
 
   // It lingers after the 10 it expects, to show nothing committed comes again.
   auto second =
