@@ -272,5 +272,26 @@ TEST(KafkaGroups, KafkaPythonConsumesInAGroupAndCommits) {
   }
 }
 
+TEST(KafkaGroups, StoppingTheBrokerWhileAJoinAnswerIsHeldIsPrompt) {
+  // The first rebalance waits long enough for the broker to stop meanwhile.
+  KafkaTestBroker broker(kBrokerToml, "group_initial_rebalance_delay_ms = 60000\n");
+  ASSERT_TRUE(broker.start());
+  create_topic(broker, "orders");
+  auto a = start_consumer(broker, "orders", "billing");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto groups =
+            run_python_client("group_admin.py", {"--bootstrap", broker.bootstrap()}, {}, 30s);
+        return groups.out.find("described billing PreparingRebalance consumer 1\n") !=
+               std::string::npos;
+      },
+      30s));
+
+  const auto stopping_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(broker.stop(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping_at, 4s);
+  EXPECT_FALSE(broker.process().log_contains("answers pending")) << broker.process().log();
+}
+
 }  // namespace
 }  // namespace junction::testing
