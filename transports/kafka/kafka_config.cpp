@@ -1,8 +1,16 @@
 #include "kafka_config.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <limits>
+#include <string>
 
 namespace junction::kafka {
+namespace {
+
+constexpr std::int64_t kMaxInt32 = std::numeric_limits<std::int32_t>::max();
+
+}  // namespace
 
 bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
   auto colon = text.rfind(':');
@@ -36,6 +44,17 @@ KafkaConfig parse_kafka_config(ConfigSection& config) {
   parsed.io_threads = static_cast<int>(config.integer("io_threads", parsed.io_threads, 1, 64));
   parsed.max_inflight_requests = static_cast<int>(
       config.integer("max_inflight_requests", parsed.max_inflight_requests, 1, 1024));
+  parsed.group_min_session_timeout_ms = static_cast<std::int32_t>(config.integer(
+      "group_min_session_timeout_ms", parsed.group_min_session_timeout_ms, 1, kMaxInt32));
+  parsed.group_max_session_timeout_ms = static_cast<std::int32_t>(config.integer(
+      "group_max_session_timeout_ms", parsed.group_max_session_timeout_ms, 1, kMaxInt32));
+  if (parsed.group_max_session_timeout_ms < parsed.group_min_session_timeout_ms) {
+    config.fail("group_max_session_timeout_ms",
+                "must not be below group_min_session_timeout_ms (" +
+                    std::to_string(parsed.group_min_session_timeout_ms) + ")");
+  }
+  parsed.group_initial_rebalance_delay_ms = static_cast<std::int32_t>(config.integer(
+      "group_initial_rebalance_delay_ms", parsed.group_initial_rebalance_delay_ms, 0, kMaxInt32));
   config.reject_unknown_keys();
   return parsed;
 }

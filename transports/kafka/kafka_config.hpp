@@ -20,6 +20,12 @@ struct KafkaConfig {
   int io_threads = 2;
   // Requests read ahead on one connection while earlier ones are pending.
   int max_inflight_requests = 32;
+  // Consumer groups, with Kafka's defaults: the session timeouts a member may
+  // ask for, and how long the first rebalance of an empty group waits for
+  // more members before it assigns partitions.
+  std::int32_t group_min_session_timeout_ms = 6000;
+  std::int32_t group_max_session_timeout_ms = 1800000;
+  std::int32_t group_initial_rebalance_delay_ms = 3000;
 };
 
 // Reads the table; errors are recorded in `config` with file:line:column.

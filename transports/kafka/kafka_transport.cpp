@@ -13,7 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "groups/group_coordinator.hpp"
 #include "junction/log.hpp"
+#include "producers/producer_id_allocator.hpp"
+#include "producers/producer_state.hpp"
 #include "server/broker_context.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -31,11 +34,24 @@ const Logger& logger() {
 // How long stop() lets pending answers (long polls, fsyncs) finish.
 constexpr auto kStopGrace = std::chrono::seconds(5);
 
+GroupSettings group_settings(const KafkaConfig& config) {
+  GroupSettings settings;
+  settings.min_session_timeout = std::chrono::milliseconds(config.group_min_session_timeout_ms);
+  settings.max_session_timeout = std::chrono::milliseconds(config.group_max_session_timeout_ms);
+  settings.initial_rebalance_delay =
+      std::chrono::milliseconds(config.group_initial_rebalance_delay_ms);
+  return settings;
+}
+
 }  // namespace
 
 struct KafkaTransport::Running {
   Running(Kernel& kernel, Coordinator& coordinator, const KafkaConfig& config)
-      : context{kernel, coordinator, config, {}, 0}, acceptor(io), work(io.get_executor()) {}
+      : producer_states(kernel),
+        groups(io, group_settings(config)),
+        context{kernel, coordinator, config, {}, 0, io, producer_ids, producer_states, groups},
+        acceptor(io),
+        work(io.get_executor()) {}
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
@@ -44,8 +60,11 @@ struct KafkaTransport::Running {
     }
   }
 
-  BrokerContext context;
   asio::io_context io;
+  ProducerIdAllocator producer_ids;
+  ProducerStateTable producer_states;
+  GroupCoordinator groups;
+  BrokerContext context;
   asio::ip::tcp::acceptor acceptor;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   SessionRegistry sessions;
@@ -100,6 +119,8 @@ void KafkaTransport::stop() {
     boost::system::error_code ignored;
     running.acceptor.close(ignored);
   });
+  // Held JoinGroup/SyncGroup answers keep their sessions alive until dropped.
+  running.groups.stop();
   for (auto& session : running.sessions.snapshot()) session->close("broker shutting down");
   if (!running.sessions.wait_until_empty(std::chrono::steady_clock::now() + kStopGrace)) {
     logger().warn() << "connections still had answers pending at shutdown";

@@ -11,5 +11,19 @@ void handle_metadata(BrokerContext& context, const Request& request, Responder r
 void handle_create_topics(BrokerContext& context, const Request& request, Responder responder);
 void handle_delete_topics(BrokerContext& context, const Request& request, Responder responder);
 void handle_describe_configs(BrokerContext& context, const Request& request, Responder responder);
+void handle_produce(BrokerContext& context, const Request& request, Responder responder);
+void handle_fetch(BrokerContext& context, const Request& request, Responder responder);
+void handle_list_offsets(BrokerContext& context, const Request& request, Responder responder);
+void handle_init_producer_id(BrokerContext& context, const Request& request,
+                             Responder responder);
+void handle_offset_commit(BrokerContext& context, const Request& request, Responder responder);
+void handle_offset_fetch(BrokerContext& context, const Request& request, Responder responder);
+void handle_find_coordinator(BrokerContext& context, const Request& request, Responder responder);
+void handle_join_group(BrokerContext& context, const Request& request, Responder responder);
+void handle_heartbeat(BrokerContext& context, const Request& request, Responder responder);
+void handle_leave_group(BrokerContext& context, const Request& request, Responder responder);
+void handle_sync_group(BrokerContext& context, const Request& request, Responder responder);
+void handle_describe_groups(BrokerContext& context, const Request& request, Responder responder);
+void handle_list_groups(BrokerContext& context, const Request& request, Responder responder);
 
 }  // namespace junction::kafka
