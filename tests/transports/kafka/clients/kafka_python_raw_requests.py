@@ -1,0 +1,112 @@
+"""Sends Produce and Fetch requests that no well-behaved client sends on its
+own (a flipped CRC byte, a retried idempotent batch, a sequence gap, a stale
+producer epoch), built with kafka-python's own record encoder and protocol
+classes. Prints one line per step: "<step> <error code> <offset>"."""
+import argparse
+import socket
+import time
+
+from kafka.conn import BrokerConnection
+from kafka.protocol.fetch import FetchRequest
+from kafka.protocol.produce import ProduceRequest
+from kafka.record.default_records import DefaultRecordBatchBuilder
+
+
+class Broker:
+    def __init__(self, port):
+        self.conn = BrokerConnection("127.0.0.1", port, socket.AF_INET, api_version=(2, 4, 0),
+                                     request_timeout_ms=10000)
+        assert self.conn.connect_blocking(10), "cannot connect"
+
+    def call(self, request):
+        future = self.conn.send(request)
+        deadline = time.monotonic() + 10
+        while not future.is_done and time.monotonic() < deadline:
+            for response, waiting in self.conn.recv():
+                waiting.success(response)
+        assert future.is_done, "no answer within 10 s"
+        assert future.succeeded(), f"request failed: {future.exception}"
+        return future.value
+
+    def produce(self, topic, partition, records, acks=-1):
+        response = self.call(ProduceRequest[3](transactional_id=None, required_acks=acks,
+                                               timeout=10000,
+                                               topics=[(topic, [(partition, records)])]))
+        _, partitions = response.topics[0]
+        _, error, offset, _ = partitions[0]
+        return error, offset
+
+    def fetch(self, topic, partition, offset):
+        response = self.call(FetchRequest[4](
+            replica_id=-1, max_wait_time=0, min_bytes=0, max_bytes=1 << 20, isolation_level=0,
+            topics=[(topic, [(partition, offset, 1 << 20)])]))
+        _, partitions = response.topics[0]
+        _, error, high_watermark = partitions[0][:3]
+        return error, high_watermark
+
+
+def batch(values, producer_id=-1, epoch=-1, sequence=-1, transactional=False):
+    builder = DefaultRecordBatchBuilder(magic=2, compression_type=0,
+                                        is_transactional=transactional, producer_id=producer_id,
+                                        producer_epoch=epoch, base_sequence=sequence,
+                                        batch_size=1 << 20)
+    for i, value in enumerate(values):
+        builder.append(i, timestamp=None, key=None, value=value.encode(), headers=[])
+    return bytes(builder.build())
+
+
+def corrupt(broker, topic):
+    good = batch(["intact"])
+    flipped = bytearray(good)
+    flipped[-1] ^= 0xFF
+    print("flipped_crc %d %d" % broker.produce(topic, 0, bytes(flipped)))
+    print("truncated %d %d" % broker.produce(topic, 0, good[:-5]))
+    print("intact %d %d" % broker.produce(topic, 0, good))
+
+
+def idempotence(broker, topic):
+    producer_id = int(time.time() * 1000)
+    first = batch(["a0", "a1", "a2"], producer_id, 0, 0)
+    print("first %d %d" % broker.produce(topic, 0, first))
+    print("retry_of_first %d %d" % broker.produce(topic, 0, first))
+    print("second %d %d" % broker.produce(topic, 0, batch(["b3", "b4"], producer_id, 0, 3)))
+    print("late_retry_of_first %d %d" % broker.produce(topic, 0, first))
+    print("gap %d %d" % broker.produce(topic, 0, batch(["c9"], producer_id, 0, 9)))
+    print("new_epoch_mid_sequence %d %d" % broker.produce(
+        topic, 0, batch(["d5"], producer_id, 1, 5)))
+    print("new_epoch %d %d" % broker.produce(topic, 0, batch(["e0"], producer_id, 1, 0)))
+    print("stale_epoch %d %d" % broker.produce(topic, 0, batch(["f5"], producer_id, 0, 5)))
+    print("high_watermark %d %d" % broker.fetch(topic, 0, 0))
+
+
+def transactional(broker, topic):
+    print("transactional %d %d" % broker.produce(
+        topic, 0, batch(["t"], int(time.time() * 1000), 0, 0, transactional=True)))
+
+
+def unknown_topic(broker, topic):
+    print("produce %d %d" % broker.produce(topic, 0, batch(["x"])))
+    print("fetch %d %d" % broker.fetch(topic, 0, 0))
+
+
+def out_of_range(broker, topic):
+    print("produce %d %d" % broker.produce(topic, 0, batch(["only"])))
+    print("fetch_beyond_end %d %d" % broker.fetch(topic, 0, 1000))
+    print("fetch_unknown_partition %d %d" % broker.fetch(topic, 99, 0))
+
+
+SCENARIOS = {"corrupt": corrupt, "idempotence": idempotence, "transactional": transactional,
+             "unknown-topic": unknown_topic, "out-of-range": out_of_range}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--topic", required=True)
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    args = parser.parse_args()
+    SCENARIOS[args.scenario](Broker(args.port), args.topic)
+
+
+if __name__ == "__main__":
+    main()
