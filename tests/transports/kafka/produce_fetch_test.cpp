@@ -330,6 +330,31 @@ TEST(KafkaProduceFetch, IdempotentRetriesGetTheOriginalOffsetsAndGapsAreRefused)
   EXPECT_EQ(consumed.out, "0 a0\n1 a1\n2 a2\n3 b3\n4 b4\n5 e0\n");
 }
 
+TEST(KafkaProduceFetch, ProducerIdsStayUniqueAcrossRestartsAndTransactionsAreRefused) {
+  KafkaTestBroker broker;
+  std::set<std::int64_t> ids;
+  std::int64_t highest_before_restart = 0;
+  for (int life = 0; life < 2; ++life) {
+    ASSERT_TRUE(broker.start());
+    auto raw = raw_requests(broker, "producer-ids", "unused");
+    ASSERT_EQ(raw.status, 0) << raw.err;
+    auto lines = split(raw.out, '\n');
+    ASSERT_EQ(lines.size(), 3u) << raw.out;
+    for (int i = 0; i < 2; ++i) {
+      auto fields = split(lines[i], ' ');
+      ASSERT_EQ(fields.size(), 4u) << lines[i];
+      EXPECT_EQ(fields[1], "0") << lines[i];
+      EXPECT_EQ(fields[3], "0") << "epoch: " << lines[i];
+      const auto id = std::stoll(fields[2]);
+      EXPECT_GT(id, highest_before_restart) << lines[i];
+      EXPECT_TRUE(ids.insert(id).second) << "producer id " << id << " handed out twice";
+    }
+    EXPECT_EQ(lines[2], "transactional 53 -1 -1");
+    highest_before_restart = *ids.rbegin();
+    ASSERT_EQ(broker.stop(), 0);
+  }
+}
+
 TEST(KafkaProduceFetch, TransactionalBatchesAreRefused) {
   KafkaTestBroker broker;
   ASSERT_TRUE(broker.start());

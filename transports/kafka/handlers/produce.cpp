@@ -3,7 +3,9 @@
 // idempotent producer go through the ProducerStateTable, which drops retried
 // duplicates. One answer once every partition has its result: the kernel
 // acknowledges after the append, or after the fsync with flush = "always".
-// With one broker acks = -1 and acks = 1 wait for the same thing.
+// With one broker acks = -1 and acks = 1 wait for the same thing. A topic
+// that does not exist is created by the kernel's append when the broker's
+// auto_create is on, as Kafka does on produce.
 #include <atomic>
 #include <memory>
 #include <optional>

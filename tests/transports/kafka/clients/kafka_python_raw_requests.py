@@ -1,15 +1,32 @@
-"""Sends Produce and Fetch requests that no well-behaved client sends on its
-own (a flipped CRC byte, a retried idempotent batch, a sequence gap, a stale
-producer epoch), built with kafka-python's own record encoder and protocol
-classes. Prints one line per step: "<step> <error code> <offset>"."""
+"""Sends requests that no well-behaved client sends on its own (a flipped CRC
+byte, a retried idempotent batch, a sequence gap, a stale producer epoch), or
+that kafka-python has no API for (InitProducerId), built with kafka-python's
+own record encoder and protocol classes. Prints one line per step:
+"<step> <error code> <offset or producer id>"."""
 import argparse
 import socket
 import time
 
 from kafka.conn import BrokerConnection
 from kafka.protocol.fetch import FetchRequest
+from kafka.protocol.api import Request, Response
 from kafka.protocol.produce import ProduceRequest
+from kafka.protocol.types import Int16, Int32, Int64, Schema, String
 from kafka.record.default_records import DefaultRecordBatchBuilder
+
+
+class InitProducerIdResponse(Response):
+    API_KEY = 22
+    API_VERSION = 0
+    SCHEMA = Schema(("throttle_time_ms", Int32), ("error_code", Int16), ("producer_id", Int64),
+                    ("producer_epoch", Int16))
+
+
+class InitProducerIdRequest(Request):
+    API_KEY = 22
+    API_VERSION = 0
+    RESPONSE_TYPE = InitProducerIdResponse
+    SCHEMA = Schema(("transactional_id", String("utf-8")), ("transaction_timeout_ms", Int32))
 
 
 class Broker:
@@ -43,6 +60,13 @@ class Broker:
         _, partitions = response.topics[0]
         _, error, high_watermark = partitions[0][:3]
         return error, high_watermark
+
+
+def producer_ids(broker, _):
+    for step, transactional_id in (("first", None), ("second", None), ("transactional", "tx")):
+        response = broker.call(InitProducerIdRequest(transactional_id=transactional_id,
+                                                     transaction_timeout_ms=60000))
+        print(f"{step} {response.error_code} {response.producer_id} {response.producer_epoch}")
 
 
 def batch(values, producer_id=-1, epoch=-1, sequence=-1, transactional=False):
@@ -96,7 +120,7 @@ def out_of_range(broker, topic):
 
 
 SCENARIOS = {"corrupt": corrupt, "idempotence": idempotence, "transactional": transactional,
-             "unknown-topic": unknown_topic, "out-of-range": out_of_range}
+             "unknown-topic": unknown_topic, "out-of-range": out_of_range, "producer-ids": producer_ids}
 
 
 def main():
