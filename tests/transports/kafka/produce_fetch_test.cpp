@@ -330,6 +330,15 @@ TEST(KafkaProduceFetch, IdempotentRetriesGetTheOriginalOffsetsAndGapsAreRefused)
   EXPECT_EQ(consumed.out, "0 a0\n1 a1\n2 a2\n3 b3\n4 b4\n5 e0\n");
 }
 
+TEST(KafkaProduceFetch, RetryOfABatchStillWaitingForItsFsyncGetsTheSameOffset) {
+  KafkaTestBroker broker("[topics]\nflush = \"always\"\n");
+  ASSERT_TRUE(broker.start());
+  auto raw = raw_requests(broker, "pipelined-retry", "pipelined");
+  ASSERT_EQ(raw.status, 0) << raw.err;
+  EXPECT_THAT(split(raw.out, '\n'),
+              ElementsAre("original 0 0", "retry 0 0", "second_retry 0 0", "high_watermark 0 2"));
+}
+
 TEST(KafkaProduceFetch, ProducerIdsStayUniqueAcrossRestartsAndTransactionsAreRefused) {
   KafkaTestBroker broker;
   std::set<std::int64_t> ids;

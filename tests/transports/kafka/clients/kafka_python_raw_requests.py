@@ -45,13 +45,28 @@ class Broker:
         assert future.succeeded(), f"request failed: {future.exception}"
         return future.value
 
-    def produce(self, topic, partition, records, acks=-1):
-        response = self.call(ProduceRequest[3](transactional_id=None, required_acks=acks,
-                                               timeout=10000,
-                                               topics=[(topic, [(partition, records)])]))
+    def call_pipelined(self, requests):
+        futures = [self.conn.send(request) for request in requests]
+        deadline = time.monotonic() + 10
+        while not all(f.is_done for f in futures) and time.monotonic() < deadline:
+            for response, waiting in self.conn.recv():
+                waiting.success(response)
+        assert all(f.succeeded() for f in futures), "no answer within 10 s"
+        return [f.value for f in futures]
+
+    @staticmethod
+    def produce_request(topic, partition, records, acks=-1):
+        return ProduceRequest[3](transactional_id=None, required_acks=acks, timeout=10000,
+                                 topics=[(topic, [(partition, records)])])
+
+    @staticmethod
+    def produce_result(response):
         _, partitions = response.topics[0]
         _, error, offset, _ = partitions[0]
         return error, offset
+
+    def produce(self, topic, partition, records, acks=-1):
+        return self.produce_result(self.call(self.produce_request(topic, partition, records, acks)))
 
     def fetch(self, topic, partition, offset):
         response = self.call(FetchRequest[4](
@@ -103,6 +118,19 @@ def idempotence(broker, topic):
     print("high_watermark %d %d" % broker.fetch(topic, 0, 0))
 
 
+def pipelined_retry(broker, topic):
+    """The retry is sent before the original is answered, so with
+    flush = "always" it usually finds the original still waiting for its
+    fsync."""
+    producer_id = int(time.time() * 1000)
+    records = batch(["p0", "p1"], producer_id, 0, 0)
+    request = broker.produce_request(topic, 0, records)
+    for step, response in zip(("original", "retry", "second_retry"),
+                              broker.call_pipelined([request, request, request])):
+        print("%s %d %d" % ((step,) + broker.produce_result(response)))
+    print("high_watermark %d %d" % broker.fetch(topic, 0, 0))
+
+
 def transactional(broker, topic):
     print("transactional %d %d" % broker.produce(
         topic, 0, batch(["t"], int(time.time() * 1000), 0, 0, transactional=True)))
@@ -120,7 +148,8 @@ def out_of_range(broker, topic):
 
 
 SCENARIOS = {"corrupt": corrupt, "idempotence": idempotence, "transactional": transactional,
-             "unknown-topic": unknown_topic, "out-of-range": out_of_range, "producer-ids": producer_ids}
+             "unknown-topic": unknown_topic, "out-of-range": out_of_range, "producer-ids": producer_ids,
+             "pipelined-retry": pipelined_retry}
 
 
 def main():
