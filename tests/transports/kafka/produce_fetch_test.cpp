@@ -309,11 +309,11 @@ TEST(KafkaProduceFetch, CorruptOrTruncatedBatchGetsCorruptMessage) {
   ASSERT_TRUE(broker.start());
   auto raw = raw_requests(broker, "corrupt", "fragile");
   ASSERT_EQ(raw.status, 0) << raw.err;
-  EXPECT_THAT(split(raw.out, '\n'),
-              ElementsAre("flipped_crc 2 -1", "truncated 2 -1", "intact 0 0"));
+  EXPECT_THAT(split(raw.out, '\n'), ElementsAre("flipped_crc 2 -1", "truncated 2 -1", "intact 0 0",
+                                                "two_batches 0 1", "good_then_flipped 2 -1"));
   auto consumed = kcat_consume_all(broker, "fragile", "%o %s\n");
   ASSERT_EQ(consumed.status, 0) << consumed.err;
-  EXPECT_EQ(consumed.out, "0 intact\n");
+  EXPECT_EQ(consumed.out, "0 intact\n1 first-of-two\n2 second-of-two\n");
 }
 
 TEST(KafkaProduceFetch, IdempotentRetriesGetTheOriginalOffsetsAndGapsAreRefused) {

@@ -108,6 +108,17 @@ AppendOutcome split_batches(std::optional<std::string_view> records, std::vector
     batches.push_back(Batch{*header, rest.substr(0, header->total_size())});
     rest.remove_prefix(header->total_size());
   }
+  // The kernel checks each batch as it appends it; with several, one bad
+  // batch must not leave the ones before it appended. (Clients send one.)
+  if (batches.size() > 1) {
+    for (const auto& batch : batches) {
+      if (auto valid = batch::validate(batch.bytes); !valid) {
+        refused.error = to_error_code(valid.error().code);
+        refused.message = valid.error().message;
+        return refused;
+      }
+    }
+  }
   return refused;
 }
 

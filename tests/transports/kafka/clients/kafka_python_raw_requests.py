@@ -101,6 +101,10 @@ def corrupt(broker, topic):
     print("flipped_crc %d %d" % broker.produce(topic, 0, bytes(flipped)))
     print("truncated %d %d" % broker.produce(topic, 0, good[:-5]))
     print("intact %d %d" % broker.produce(topic, 0, good))
+    # Several batches for one partition are appended in order, or not at all.
+    two = batch(["first-of-two"]) + batch(["second-of-two"])
+    print("two_batches %d %d" % broker.produce(topic, 0, two))
+    print("good_then_flipped %d %d" % broker.produce(topic, 0, good + bytes(flipped)))
 
 
 def idempotence(broker, topic):
