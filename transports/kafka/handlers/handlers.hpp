@@ -14,8 +14,7 @@ void handle_describe_configs(BrokerContext& context, const Request& request, Res
 void handle_produce(BrokerContext& context, const Request& request, Responder responder);
 void handle_fetch(BrokerContext& context, const Request& request, Responder responder);
 void handle_list_offsets(BrokerContext& context, const Request& request, Responder responder);
-void handle_init_producer_id(BrokerContext& context, const Request& request,
-                             Responder responder);
+void handle_init_producer_id(BrokerContext& context, const Request& request, Responder responder);
 void handle_offset_commit(BrokerContext& context, const Request& request, Responder responder);
 void handle_offset_fetch(BrokerContext& context, const Request& request, Responder responder);
 void handle_find_coordinator(BrokerContext& context, const Request& request, Responder responder);
