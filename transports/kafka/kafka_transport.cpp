@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "junction/log.hpp"
+#include "producers/producer_id_allocator.hpp"
+#include "producers/producer_state.hpp"
 #include "server/broker_context.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -35,7 +37,10 @@ constexpr auto kStopGrace = std::chrono::seconds(5);
 
 struct KafkaTransport::Running {
   Running(Kernel& kernel, Coordinator& coordinator, const KafkaConfig& config)
-      : context{kernel, coordinator, config, {}, 0}, acceptor(io), work(io.get_executor()) {}
+      : producer_states(kernel),
+        context{kernel, coordinator, config, {}, 0, io, producer_ids, producer_states},
+        acceptor(io),
+        work(io.get_executor()) {}
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
@@ -44,8 +49,10 @@ struct KafkaTransport::Running {
     }
   }
 
-  BrokerContext context;
   asio::io_context io;
+  ProducerIdAllocator producer_ids;
+  ProducerStateTable producer_states;
+  BrokerContext context;
   asio::ip::tcp::acceptor acceptor;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   SessionRegistry sessions;
