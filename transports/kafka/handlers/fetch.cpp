@@ -188,15 +188,21 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
         request_(std::move(request)),
         responder_(std::move(responder)) {}
 
-  void start() {
+  // Waits for records beyond what `first_reads` saw, so a fetch holding
+  // less than min_bytes waits for more instead of waking at once.
+  void start(const Reads& first_reads) {
     auto self = shared_from_this();
     responder_.on_abandon([self] { self->abandon(); });
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(request_.max_wait_ms);
-    for (const auto& topic : request_.topics) {
-      for (const auto& partition : topic.partitions) {
-        auto wait = context_.kernel.wait_for_data(topic.name, partition.index, partition.offset,
-                                                  deadline, [self](bool) { self->wake(); });
+    for (std::size_t t = 0; t < request_.topics.size(); ++t) {
+      const auto& topic = request_.topics[t];
+      for (std::size_t p = 0; p < topic.partitions.size(); ++p) {
+        const auto& partition = topic.partitions[p];
+        const auto seen =
+            std::max(partition.offset, first_reads.topics[t][p].data.offsets.high_watermark);
+        auto wait = context_.kernel.wait_for_data(topic.name, partition.index, seen, deadline,
+                                                  [self](bool) { self->wake(); });
         if (!wait) return wake();
         std::unique_lock lock(mutex_);
         // A wake that came first may have cancelled the waits already kept.
@@ -261,7 +267,7 @@ void handle_fetch(BrokerContext& context, const Request& request, Responder resp
 
   std::make_shared<LongPoll>(context, request.api_version, std::move(*decoded),
                              std::move(responder))
-      ->start();
+      ->start(reads);
 }
 
 }  // namespace junction::kafka

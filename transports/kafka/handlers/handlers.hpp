@@ -11,7 +11,6 @@ void handle_metadata(BrokerContext& context, const Request& request, Responder r
 void handle_produce(BrokerContext& context, const Request& request, Responder responder);
 void handle_fetch(BrokerContext& context, const Request& request, Responder responder);
 void handle_list_offsets(BrokerContext& context, const Request& request, Responder responder);
-void handle_init_producer_id(BrokerContext& context, const Request& request,
-                             Responder responder);
+void handle_init_producer_id(BrokerContext& context, const Request& request, Responder responder);
 
 }  // namespace junction::kafka

@@ -3,7 +3,9 @@
 // idempotent producer go through the ProducerStateTable, which drops retried
 // duplicates. One answer once every partition has its result: the kernel
 // acknowledges after the append, or after the fsync with flush = "always".
-// With one broker acks = -1 and acks = 1 wait for the same thing.
+// With one broker acks = -1 and acks = 1 wait for the same thing. A topic
+// that does not exist is created by the kernel's append when the broker's
+// auto_create is on, as Kafka does on produce.
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -105,6 +107,17 @@ AppendOutcome split_batches(std::optional<std::string_view> records, std::vector
     }
     batches.push_back(Batch{*header, rest.substr(0, header->total_size())});
     rest.remove_prefix(header->total_size());
+  }
+  // The kernel checks each batch as it appends it; with several, one bad
+  // batch must not leave the ones before it appended. (Clients send one.)
+  if (batches.size() > 1) {
+    for (const auto& batch : batches) {
+      if (auto valid = batch::validate(batch.bytes); !valid) {
+        refused.error = to_error_code(valid.error().code);
+        refused.message = valid.error().message;
+        return refused;
+      }
+    }
   }
   return refused;
 }
