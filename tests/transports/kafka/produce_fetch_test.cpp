@@ -115,7 +115,9 @@ TEST(KafkaProduceFetch, KcatKeyedRecordsWithHeadersComeBackOnceInOrderAndIntact)
     const int run = n / kPerRun;
     ASSERT_TRUE(seen.insert(n).second) << "record " << n << " arrived twice";
     EXPECT_EQ(offset, next_offset[partition]++) << line;
-    if (last_number.count(partition)) EXPECT_GT(n, last_number[partition]) << line;
+    if (last_number.count(partition)) {
+      EXPECT_GT(n, last_number[partition]) << line;
+    }
     last_number[partition] = n;
     EXPECT_EQ(key, "key-" + std::to_string(n % kKeys)) << line;
     EXPECT_EQ(fields[4], "run=" + std::to_string(run) + ",source=kcat") << line;
