@@ -197,17 +197,20 @@ CommandOutput run_command(const std::vector<std::string>& argv, const std::strin
   return output;
 }
 
-LineClient::LineClient(std::uint16_t port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+int connect_loopback(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(port);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd_);
-    fd_ = -1;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
   }
+  return fd;
 }
+
+LineClient::LineClient(std::uint16_t port) : fd_(connect_loopback(port)) {}
 
 LineClient::~LineClient() {
   if (fd_ >= 0) ::close(fd_);

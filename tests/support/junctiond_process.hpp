@@ -94,6 +94,9 @@ struct CommandOutput {
 CommandOutput run_command(const std::vector<std::string>& argv, const std::string& input = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
+// A blocking TCP socket connected to 127.0.0.1:port, or -1.
+int connect_loopback(std::uint16_t port);
+
 // A plain blocking TCP client for line protocols.
 class LineClient {
  public:

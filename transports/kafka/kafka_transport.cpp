@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "groups/group_coordinator.hpp"
-#include "junction/log.hpp"
+#include "kafka_logger.hpp"
 #include "producers/producer_id_allocator.hpp"
 #include "producers/producer_state.hpp"
 #include "server/broker_context.hpp"
@@ -25,11 +25,6 @@ namespace junction::kafka {
 namespace asio = boost::asio;
 
 namespace {
-
-const Logger& logger() {
-  static const Logger instance{"kafka"};
-  return instance;
-}
 
 // How long stop() lets pending answers (long polls, fsyncs) finish.
 constexpr auto kStopGrace = std::chrono::seconds(5);
@@ -123,7 +118,7 @@ void KafkaTransport::stop() {
   running.groups.stop();
   for (auto& session : running.sessions.snapshot()) session->close("broker shutting down");
   if (!running.sessions.wait_until_empty(std::chrono::steady_clock::now() + kStopGrace)) {
-    logger().warn() << "connections still had answers pending at shutdown";
+    kafka_logger().warn() << "connections still had answers pending at shutdown";
   }
   running.work.reset();
   running.io.stop();

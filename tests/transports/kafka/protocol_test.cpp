@@ -1,9 +1,7 @@
 // The protocol layer as clients meet it: version negotiation, metadata,
 // pipelining, and what happens to connections that send garbage. The raw
 // frames here are what no real client sends; everything else uses kcat.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,17 +18,7 @@ namespace {
 // Big-endian request building and response reading, no protocol logic.
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
+  explicit RawConnection(std::uint16_t port) : fd_(connect_loopback(port)) {}
   ~RawConnection() {
     if (fd_ >= 0) ::close(fd_);
   }

@@ -4,14 +4,9 @@
 
 #include <string>
 
-#include "junction/log.hpp"
+#include "kafka_logger.hpp"
 
 namespace junction::kafka {
-
-inline const Logger& group_logger() {
-  static const Logger instance{"kafka"};
-  return instance;
-}
 
 // A member's host as Kafka's DescribeGroups shows it ("/127.0.0.1"), from
 // the session's "address:port".

@@ -75,7 +75,7 @@ void handle_join_group(BrokerContext& context, const Request& request, Responder
   }
   if (decoded->group_instance_id) {
     // Kafka's own answer when static membership is unavailable.
-    group_logger().warn() << "client " << request.peer << " asked for static membership "
+    kafka_logger().warn() << "client " << request.peer << " asked for static membership "
                           << "(group.instance.id) in group '" << decoded->group_id
                           << "'; it is not supported, join without group.instance.id";
     JoinResult refused;

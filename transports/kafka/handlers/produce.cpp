@@ -15,9 +15,9 @@
 
 #include "handlers/handlers.hpp"
 #include "junction/kernel.hpp"
-#include "junction/log.hpp"
 #include "junction/record_batch.hpp"
 #include "junction/topic.hpp"
+#include "kafka_logger.hpp"
 #include "producers/producer_state.hpp"
 #include "protocol/error_code.hpp"
 #include "protocol/wire_reader.hpp"
@@ -26,11 +26,6 @@
 
 namespace junction::kafka {
 namespace {
-
-const Logger& logger() {
-  static const Logger instance{"kafka"};
-  return instance;
-}
 
 struct PartitionRecords {
   std::int32_t index = 0;
@@ -125,7 +120,8 @@ AppendOutcome split_batches(std::optional<std::string_view> records, std::vector
 void log_transactions_refused_once() {
   static std::atomic<bool> logged{false};
   if (!logged.exchange(true)) {
-    logger().warn() << "refusing transactional produce requests: transactions are not supported";
+    kafka_logger().warn()
+        << "refusing transactional produce requests: transactions are not supported";
   }
 }
 

@@ -9,7 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <cstring>
 
-#include "junction/log.hpp"
+#include "kafka_logger.hpp"
 #include "protocol/wire_reader.hpp"
 #include "server/broker_context.hpp"
 #include "server/session_registry.hpp"
@@ -18,11 +18,6 @@ namespace junction::kafka {
 namespace asio = boost::asio;
 
 namespace {
-
-const Logger& logger() {
-  static const Logger instance{"kafka"};
-  return instance;
-}
 
 constexpr std::size_t kInitialInputBuffer = 64 * 1024;
 // api_key, api_version and correlation_id: the least a request frame holds.
@@ -75,7 +70,8 @@ void Session::close(std::string reason) {
 void Session::close_now(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
-  if (!reason.empty()) logger().warn() << "closing connection from " << peer_ << ": " << reason;
+  if (!reason.empty())
+    kafka_logger().warn() << "closing connection from " << peer_ << ": " << reason;
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
