@@ -7,3 +7,14 @@ find_package(Snappy REQUIRED CONFIG)
 find_package(zstd REQUIRED CONFIG)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+
+# Qpid Proton C++ ships no CMake package, and Debian's libqpid-proton-cpp.pc
+# names .pc files no package installs: find the library and header directly.
+find_library(PROTON_CPP_LIBRARY NAMES qpid-proton-cpp REQUIRED)
+find_path(PROTON_CPP_INCLUDE_DIR NAMES proton/container.hpp REQUIRED)
+find_library(PROTON_CORE_LIBRARY NAMES qpid-proton-core REQUIRED)
+add_library(Proton::cpp UNKNOWN IMPORTED)
+set_target_properties(Proton::cpp PROPERTIES
+  IMPORTED_LOCATION ${PROTON_CPP_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${PROTON_CPP_INCLUDE_DIR}
+  INTERFACE_LINK_LIBRARIES ${PROTON_CORE_LIBRARY})
