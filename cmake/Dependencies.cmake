@@ -12,7 +12,10 @@ pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
 # names .pc files no package installs: find the library and header directly.
 find_library(PROTON_CPP_LIBRARY NAMES qpid-proton-cpp REQUIRED)
 find_path(PROTON_CPP_INCLUDE_DIR NAMES proton/container.hpp REQUIRED)
-find_library(PROTON_CORE_LIBRARY NAMES qpid-proton-core REQUIRED)
+# The C core, for the SASL plugin API (proton/sasl_plugin.h). Debian installs
+# only its versioned name; linking the same library Proton C++ uses keeps one
+# copy of the core in the process.
+find_library(PROTON_CORE_LIBRARY NAMES qpid-proton-core libqpid-proton-core.so.10 REQUIRED)
 add_library(Proton::cpp UNKNOWN IMPORTED)
 set_target_properties(Proton::cpp PROPERTIES
   IMPORTED_LOCATION ${PROTON_CPP_LIBRARY}
