@@ -266,10 +266,14 @@ proton::connection_options SaslAuthenticator::accept(proton::listener& listener)
       settings_->config.mechanism_list());
 }
 
+bool SaslAuthenticator::admitted(const proton::connection& connection) const {
+  return settings_->config.anonymous || connection.transport().sasl().outcome() == proton::sasl::OK;
+}
+
 bool SaslAuthenticator::admit(proton::connection& connection) const {
-  if (settings_->config.anonymous) return true;
-  if (connection.transport().sasl().outcome() == proton::sasl::OK) return true;
-  settings_->logger.warn() << "AMQP connection from a client that skipped SASL refused";
+  if (admitted(connection)) return true;
+  settings_->logger.warn() << "AMQP connection refused: the client skipped SASL, and ANONYMOUS is "
+                              "not offered";
   connection.close(
       proton::error_condition("amqp:unauthorized-access", "SASL authentication is required"));
   return false;

@@ -31,9 +31,15 @@ class SaslAuthenticator {
   // the accepted connection, and serves the listener's port from now on.
   proton::connection_options accept(proton::listener& listener);
 
-  // For messaging_handler::on_connection_open, before opening: false (and the
-  // connection closed with amqp:unauthorized-access) when the client skipped
-  // SASL although ANONYMOUS is not offered.
+  // Whether the connection may be used: it authenticated through SASL, or it
+  // skipped SASL while ANONYMOUS is offered (Proton lets a client skip SASL,
+  // and offers no way to forbid it before the transport is in use).
+  bool admitted(const proton::connection& connection) const;
+
+  // For messaging_handler::on_connection_open, before opening: closes a
+  // connection that is not admitted with amqp:unauthorized-access, logged.
+  // Frames the client pipelined behind its open still arrive as events: the
+  // session, link and message handlers must check admitted() as well.
   bool admit(proton::connection& connection) const;
 
  private:

@@ -11,6 +11,8 @@
 #include <proton/messaging_handler.hpp>
 #include <proton/receiver.hpp>
 #include <proton/sasl.hpp>
+#include <proton/sender.hpp>
+#include <proton/session.hpp>
 #include <proton/transport.hpp>
 
 #include <iostream>
@@ -39,6 +41,15 @@ class Server : public proton::messaging_handler, public proton::listen_handler {
   }
   void on_connection_open(proton::connection& connection) override {
     if (authenticator_.admit(connection)) connection.open();
+  }
+  void on_session_open(proton::session& session) override {
+    if (authenticator_.admitted(session.connection())) session.open();
+  }
+  void on_receiver_open(proton::receiver& receiver) override {
+    if (authenticator_.admitted(receiver.connection())) receiver.open();
+  }
+  void on_sender_open(proton::sender& sender) override {
+    if (authenticator_.admitted(sender.connection())) sender.open();
   }
   void on_message(proton::delivery& delivery, proton::message& message) override {
     std::cout << "received " << delivery.connection().transport().sasl().user() << " "
