@@ -13,6 +13,7 @@
 #include "amqp_logger.hpp"
 #include "connection_handler.hpp"
 #include "kernel_callback_tracker.hpp"
+#include "sasl/sasl_authenticator.hpp"
 
 namespace junction::amqp {
 namespace {
@@ -26,10 +27,12 @@ constexpr auto kStopGrace = std::chrono::seconds(5);
 
 struct AmqpTransport::Running : proton::listen_handler {
   Running(Kernel& kernel, const AmqpConfig& config)
-      : kernel(kernel), config(config), container("junction-amqp") {}
+      : kernel(kernel),
+        config(config),
+        sasl(config.sasl, amqp_logger()),
+        container("junction-amqp") {}
 
-  // Settings every accepted connection opens with. SASL mechanisms and the
-  // authenticator go here too.
+  // Settings every accepted connection opens with.
   proton::connection_options connection_options(ConnectionHandler& handler) const {
     proton::connection_options options;
     options.handler(handler);
@@ -40,9 +43,11 @@ struct AmqpTransport::Running : proton::listen_handler {
     return options;
   }
 
-  proton::connection_options on_accept(proton::listener&) override {
-    auto handler = std::make_shared<ConnectionHandler>(kernel, config, callbacks, connections);
-    auto options = connection_options(*handler);
+  proton::connection_options on_accept(proton::listener& accepting) override {
+    auto handler =
+        std::make_shared<ConnectionHandler>(kernel, config, callbacks, connections, sasl);
+    auto options = sasl.accept(accepting);
+    options.update(connection_options(*handler));
     connections.add(std::move(handler));
     return options;
   }
@@ -66,6 +71,8 @@ struct AmqpTransport::Running : proton::listen_handler {
 
   Kernel& kernel;
   const AmqpConfig& config;
+  // Outlives the container: connection handlers refer to it.
+  SaslAuthenticator sasl;
   // Declared first so handlers, which hold Proton objects, go before it.
   proton::container container;
   proton::listener listener;

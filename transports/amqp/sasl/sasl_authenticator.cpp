@@ -1,5 +1,7 @@
 #include "sasl/sasl_authenticator.hpp"
 
+#include "amqp_conditions.hpp"
+
 #include <proton/netaddr.h>
 #include <proton/sasl_plugin.h>
 #include <proton/error_condition.hpp>
@@ -274,8 +276,7 @@ bool SaslAuthenticator::admit(proton::connection& connection) const {
   if (admitted(connection)) return true;
   settings_->logger.warn() << "AMQP connection refused: the client skipped SASL, and ANONYMOUS is "
                               "not offered";
-  connection.close(
-      proton::error_condition("amqp:unauthorized-access", "SASL authentication is required"));
+  connection.close(proton::error_condition(kUnauthorizedAccess, "SASL authentication is required"));
   return false;
 }
 
