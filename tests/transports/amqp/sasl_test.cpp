@@ -130,7 +130,8 @@ TEST_F(Sasl, AnonymousIsRefusedWhenOnlyPlainIsOffered) {
   auto skipped = run_client(broker, {"--no-sasl"});
   EXPECT_THAT(skipped, HasSubstr("refused outcome=none condition=amqp:unauthorized-access"));
   EXPECT_THAT(skipped, Not(HasSubstr("accepted")));
-  EXPECT_TRUE(broker.process().log_contains("the client skipped SASL"));
+  EXPECT_TRUE(broker.process().log_contains("AMQP connection from 127.0.0.1:"));
+  EXPECT_TRUE(broker.process().log_contains(" refused: the client skipped SASL"));
 }
 
 TEST_F(Sasl, PipelinedPlainInitIsCheckedLikeAnyOther) {
@@ -171,7 +172,9 @@ TEST(SaslConfig, CheckConfigReportsEverySaslMistakeWithItsPosition) {
          "[[transport]]\nplugin = \"amqp\"\nlisten = \"127.0.0.1:5673\"\n"
          "sasl_mechanisms = [\"PLAIN\"]\n"
          "[[transport]]\nplugin = \"amqp\"\nlisten = \"127.0.0.1:5674\"\n"
-         "[[transport.users]]\nname = \"alice\"\npassword = \"a\"\n";
+         "[[transport.users]]\nname = \"alice\"\npassword = \"a\"\n"
+         "[[transport]]\nplugin = \"amqp\"\nlisten = \"127.0.0.1:5675\"\n"
+         "sasl_mechanisms = \"PLAIN\"\n";  // 17
   result = JunctiondProcess::run({"--check-config", file.string()});
   EXPECT_EQ(result.status, 1);
   EXPECT_THAT(result.err,
@@ -179,6 +182,9 @@ TEST(SaslConfig, CheckConfigReportsEverySaslMistakeWithItsPosition) {
   EXPECT_THAT(result.err, HasSubstr(f + ":7:19: key 'sasl_mechanisms': PLAIN needs at least one "
                                         "[[transport.users]] entry"));
   EXPECT_THAT(result.err, HasSubstr("key 'users': users are only checked with PLAIN"));
+  EXPECT_THAT(result.err,
+              HasSubstr(f + ":17:19: key 'sasl_mechanisms' must be an array of strings"));
+  EXPECT_THAT(result.err, Not(HasSubstr(f + ":17:19: key 'sasl_mechanisms': must name")));
 }
 
 }  // namespace

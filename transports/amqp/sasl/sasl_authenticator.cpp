@@ -1,6 +1,7 @@
 #include "sasl/sasl_authenticator.hpp"
 
 #include "amqp_conditions.hpp"
+#include "proton_c_access.hpp"
 
 #include <proton/netaddr.h>
 #include <proton/sasl_plugin.h>
@@ -274,8 +275,9 @@ bool SaslAuthenticator::admitted(const proton::connection& connection) const {
 
 bool SaslAuthenticator::admit(proton::connection& connection) const {
   if (admitted(connection)) return true;
-  settings_->logger.warn() << "AMQP connection refused: the client skipped SASL, and ANONYMOUS is "
-                              "not offered";
+  settings_->logger.warn() << "AMQP connection from "
+                           << remote_address(c_transport(connection.transport()))
+                           << " refused: the client skipped SASL, and ANONYMOUS is not offered";
   connection.close(proton::error_condition(kUnauthorizedAccess, "SASL authentication is required"));
   return false;
 }

@@ -38,7 +38,8 @@ std::string SaslConfig::mechanism_list() const {
 SaslConfig parse_sasl_config(ConfigSection& transport) {
   SaslConfig parsed;
   if (transport.contains("sasl_mechanisms")) {
-    auto mechanisms = transport.strings("sasl_mechanisms", {});
+    // A value of the wrong type is reported by strings() and leaves the default.
+    auto mechanisms = transport.strings("sasl_mechanisms", {"ANONYMOUS"});
     parsed.anonymous = false;
     for (const auto& mechanism : mechanisms) {
       if (mechanism == "ANONYMOUS") {
@@ -50,9 +51,7 @@ SaslConfig parse_sasl_config(ConfigSection& transport) {
                                               "\"; Junction offers ANONYMOUS and PLAIN");
       }
     }
-    if (!transport.has_errors() && !parsed.anonymous && !parsed.plain) {
-      transport.fail("sasl_mechanisms", "must name at least one mechanism");
-    }
+    if (mechanisms.empty()) transport.fail("sasl_mechanisms", "must name at least one mechanism");
   }
 
   auto users = transport.sections("users");
