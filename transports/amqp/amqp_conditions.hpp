@@ -1,6 +1,7 @@
 #pragma once
 
 #include <proton/error_condition.hpp>
+#include <proton/link.hpp>
 
 #include "junction/result.hpp"
 
@@ -20,5 +21,9 @@ inline constexpr const char* kUnauthorizedAccess = "amqp:unauthorized-access";
 
 // The condition a kernel error is reported with.
 proton::error_condition condition_for(const Error& error);
+
+// Refuses a link the client is attaching, as the spec asks: an attach with no
+// terminus on our side, then the detach carrying `condition`.
+void refuse_link(proton::link& link, const proton::error_condition& condition);
 
 }  // namespace junction::amqp

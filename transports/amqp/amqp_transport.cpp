@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <future>
-#include <proton/connection_options.hpp>
 #include <proton/container.hpp>
 #include <proton/duration.hpp>
 #include <proton/listen_handler.hpp>
@@ -12,6 +11,7 @@
 
 #include "amqp_logger.hpp"
 #include "connection_handler.hpp"
+#include "connection_options.hpp"
 #include "kernel_callback_tracker.hpp"
 #include "sasl/sasl_authenticator.hpp"
 
@@ -32,22 +32,11 @@ struct AmqpTransport::Running : proton::listen_handler {
         sasl(config.sasl, amqp_logger()),
         container("junction-amqp") {}
 
-  // Settings every accepted connection opens with.
-  proton::connection_options connection_options(ConnectionHandler& handler) const {
-    proton::connection_options options;
-    options.handler(handler);
-    options.container_id("junction");
-    if (config.idle_timeout_ms > 0) {
-      options.idle_timeout(proton::duration(config.idle_timeout_ms));
-    }
-    return options;
-  }
-
   proton::connection_options on_accept(proton::listener& accepting) override {
     auto handler =
         std::make_shared<ConnectionHandler>(kernel, config, callbacks, connections, sasl);
-    auto options = sasl.accept(accepting);
-    options.update(connection_options(*handler));
+    auto options = accepted_connection_options(config, *handler);
+    options.update(sasl.accept(accepting));
     connections.add(std::move(handler));
     return options;
   }

@@ -8,7 +8,8 @@
 namespace junction::amqp {
 
 std::shared_ptr<OutgoingLink> OutgoingLink::open(proton::sender& sender, LinkContext&) {
-  sender.close(proton::error_condition(kNotImplemented, "receiving from the broker is not ready"));
+  refuse_link(sender,
+              proton::error_condition(kNotImplemented, "receiving from the broker is not ready"));
   return nullptr;
 }
 
