@@ -17,6 +17,7 @@ inline constexpr const char* kResourceLimitExceeded = "amqp:resource-limit-excee
 inline constexpr const char* kMessageSizeExceeded = "amqp:link:message-size-exceeded";
 inline constexpr const char* kDetachForced = "amqp:link:detach-forced";
 inline constexpr const char* kConnectionForced = "amqp:connection:forced";
+inline constexpr const char* kUnauthorizedAccess = "amqp:unauthorized-access";
 
 // The condition a kernel error is reported with.
 proton::error_condition condition_for(const Error& error);

@@ -37,6 +37,7 @@ AmqpConfig parse_amqp_config(ConfigSection& config) {
       config.integer("idle_timeout_ms", parsed.idle_timeout_ms, 0, 3600 * 1000));
   parsed.container_threads =
       static_cast<int>(config.integer("container_threads", parsed.container_threads, 1, 64));
+  parsed.sasl = parse_sasl_config(config);
   config.reject_unknown_keys();
   return parsed;
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "junction/config.hpp"
+#include "sasl/sasl_config.hpp"
 
 namespace junction::amqp {
 
@@ -20,6 +21,8 @@ struct AmqpConfig {
   // Our idle-time-out on each connection (AMQP heartbeats); 0 disables it.
   std::uint32_t idle_timeout_ms = 60000;
   int container_threads = 2;
+  // Who may connect: sasl_mechanisms and [[transport.users]].
+  SaslConfig sasl;
 };
 
 // Reads the table; errors are recorded in `config` with file:line:column.

@@ -13,6 +13,7 @@
 #include "connection_handler.hpp"
 #include "connection_options.hpp"
 #include "kernel_callback_tracker.hpp"
+#include "sasl/sasl_authenticator.hpp"
 
 namespace junction::amqp {
 namespace {
@@ -26,11 +27,16 @@ constexpr auto kStopGrace = std::chrono::seconds(5);
 
 struct AmqpTransport::Running : proton::listen_handler {
   Running(Kernel& kernel, const AmqpConfig& config)
-      : kernel(kernel), config(config), container("junction-amqp") {}
+      : kernel(kernel),
+        config(config),
+        sasl(config.sasl, amqp_logger()),
+        container("junction-amqp") {}
 
-  proton::connection_options on_accept(proton::listener&) override {
-    auto handler = std::make_shared<ConnectionHandler>(kernel, config, callbacks, connections);
+  proton::connection_options on_accept(proton::listener& accepting) override {
+    auto handler =
+        std::make_shared<ConnectionHandler>(kernel, config, callbacks, connections, sasl);
     auto options = accepted_connection_options(config, *handler);
+    options.update(sasl.accept(accepting));
     connections.add(std::move(handler));
     return options;
   }
@@ -54,6 +60,8 @@ struct AmqpTransport::Running : proton::listen_handler {
 
   Kernel& kernel;
   const AmqpConfig& config;
+  // Outlives the container: connection handlers refer to it.
+  SaslAuthenticator sasl;
   // Declared first so handlers, which hold Proton objects, go before it.
   proton::container container;
   proton::listener listener;

@@ -15,6 +15,7 @@
 #include "incoming_link.hpp"
 #include "outgoing_link.hpp"
 #include "proton_c_access.hpp"
+#include "sasl/sasl_authenticator.hpp"
 
 namespace junction::amqp {
 namespace {
@@ -25,8 +26,9 @@ const proton::duration kCloseAnswerWait(1000);
 }  // namespace
 
 ConnectionHandler::ConnectionHandler(Kernel& kernel, const AmqpConfig& config,
-                                     KernelCallbackTracker& callbacks, ConnectionRegistry& registry)
-    : context_{kernel, config, callbacks, nullptr}, registry_(registry) {}
+                                     KernelCallbackTracker& callbacks, ConnectionRegistry& registry,
+                                     const SaslAuthenticator& sasl)
+    : context_{kernel, config, callbacks, nullptr}, registry_(registry), sasl_(sasl) {}
 
 ConnectionHandler::~ConnectionHandler() = default;
 
@@ -56,10 +58,13 @@ void ConnectionHandler::on_transport_open(proton::transport& transport) {
 
 void ConnectionHandler::on_connection_open(proton::connection& connection) {
   connection_ = connection;
+  if (!sasl_.admit(connection)) return;
   if (!connection.active()) connection.open();
 }
 
+// A refused connection's pipelined attaches still arrive: no link opens on it.
 void ConnectionHandler::on_receiver_open(proton::receiver& receiver) {
+  if (!sasl_.admitted(receiver.connection())) return;
   if (auto link = IncomingLink::open(receiver, context_)) {
     incoming_.emplace(c_link(receiver), std::move(link));
   }
@@ -83,6 +88,7 @@ void ConnectionHandler::incoming_closed(proton::receiver& receiver) {
 }
 
 void ConnectionHandler::on_sender_open(proton::sender& sender) {
+  if (!sasl_.admitted(sender.connection())) return;
   if (auto link = OutgoingLink::open(sender, context_)) {
     outgoing_.emplace(c_link(sender), std::move(link));
   }
@@ -131,6 +137,8 @@ void ConnectionHandler::close_all_links() {
 
 void ConnectionHandler::on_transport_error(proton::transport& transport) {
   auto error = transport.error();
+  // The SASL authenticator has logged a refusal already, with the client's address and user.
+  if (error.name() == kUnauthorizedAccess) return;
   amqp_logger().info() << "connection closed on error: " << error.name() << ": "
                        << error.description();
 }

@@ -15,6 +15,7 @@ namespace junction::amqp {
 class IncomingLink;
 class OutgoingLink;
 class ConnectionRegistry;
+class SaslAuthenticator;
 
 // One client connection: dispatches link events to the link objects. Lives
 // from the accept until its transport closes, when it removes itself from the
@@ -23,7 +24,7 @@ class ConnectionHandler final : public proton::messaging_handler,
                                 public std::enable_shared_from_this<ConnectionHandler> {
  public:
   ConnectionHandler(Kernel& kernel, const AmqpConfig& config, KernelCallbackTracker& callbacks,
-                    ConnectionRegistry& registry);
+                    ConnectionRegistry& registry, const SaslAuthenticator& sasl);
   ~ConnectionHandler() override;
 
   // On the connection's thread: closes it with amqp:connection:forced.
@@ -56,6 +57,7 @@ class ConnectionHandler final : public proton::messaging_handler,
 
   LinkContext context_;
   ConnectionRegistry& registry_;
+  const SaslAuthenticator& sasl_;
   proton::connection connection_;
   std::unordered_map<pn_link_t*, std::shared_ptr<IncomingLink>> incoming_;
   std::unordered_map<pn_link_t*, std::shared_ptr<OutgoingLink>> outgoing_;

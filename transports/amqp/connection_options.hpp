@@ -11,7 +11,7 @@ class messaging_handler;
 namespace junction::amqp {
 
 // What every accepted connection opens with: its handler, our container id,
-// the idle time-out. SASL (mechanisms, the authenticator) is configured here.
+// the idle time-out. SASL's come from SaslAuthenticator::accept().
 proton::connection_options accepted_connection_options(const AmqpConfig& config,
                                                        proton::messaging_handler& handler);
 
