@@ -129,6 +129,11 @@ void ConnectionHandler::close_all_links() {
   outgoing_.clear();
 }
 
+void ConnectionHandler::abandon() {
+  if (context_.mailbox) context_.mailbox->close();
+  close_all_links();
+}
+
 void ConnectionHandler::on_transport_error(proton::transport& transport) {
   auto error = transport.error();
   amqp_logger().info() << "connection closed on error: " << error.name() << ": "
@@ -187,6 +192,15 @@ std::size_t ConnectionRegistry::close_all() {
     asked += posted ? 1 : 0;
   }
   return asked;
+}
+
+void ConnectionRegistry::abandon_all() {
+  std::unordered_map<ConnectionHandler*, Entry> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(handlers_);
+  }
+  for (auto& [key, entry] : left) entry.handler->abandon();
 }
 
 std::size_t ConnectionRegistry::size() {
