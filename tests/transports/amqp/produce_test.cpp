@@ -331,7 +331,10 @@ TEST(AmqpProduce, ConcurrentSendersAllGetTheirMessagesStored) {
   for (const char* address : {"shared", "shared", "shared/0", "shared/1"}) {
     senders.push_back(start_sender(broker, address, 5000));
   }
-  for (auto& sender : senders) EXPECT_EQ(finished_result(*sender)["accepted"], "5000");
+  for (auto& sender : senders) {
+    EXPECT_EQ(finished_result(*sender)["accepted"], "5000")
+        << sender->stderr_text() << broker.process().log();
+  }
   EXPECT_EQ(read_with_kafka(broker, "shared", 2, 20000).size(), 20000u);
 }
 
