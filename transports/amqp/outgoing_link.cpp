@@ -9,7 +9,9 @@
 
 #include "amqp_conditions.hpp"
 #include "amqp_logger.hpp"
+#include "address.hpp"
 #include "connection_mailbox.hpp"
+#include "link_context.hpp"
 #include "message_mapping.hpp"
 #include "proton_c_access.hpp"
 
@@ -54,19 +56,22 @@ constexpr std::uint64_t kWindowBytes = 16u << 20;
 
 }  // namespace
 
-std::shared_ptr<OutgoingLink> OutgoingLink::attach(Kernel& kernel, proton::sender sender,
-                                                   const SubscriptionSpec& spec,
-                                                   std::shared_ptr<ConnectionMailbox> mailbox) {
+std::shared_ptr<OutgoingLink> OutgoingLink::open(proton::sender& sender, LinkContext& context) {
   // A receiver attaching with snd-settle-mode "settled" asks for at-most-once.
   const bool presettled = pn_link_remote_snd_settle_mode(c_link(sender)) == PN_SND_SETTLED;
   sender.open(proton::sender_options()
                   .delivery_mode(presettled ? proton::delivery_mode::AT_MOST_ONCE
                                             : proton::delivery_mode::AT_LEAST_ONCE)
                   .auto_settle(true));
+  auto spec = subscription_for(sender);
+  if (!spec) {
+    sender.close(condition_for(spec.error()));
+    return nullptr;
+  }
 
-  std::shared_ptr<OutgoingLink> link(new OutgoingLink(sender, presettled, mailbox));
+  std::shared_ptr<OutgoingLink> link(new OutgoingLink(sender, presettled));
   std::weak_ptr<OutgoingLink> weak = link;
-
+  auto mailbox = context.mailbox;
   ConsumerOptions options;
   // The kernel refuses an empty window at attach; the first update narrows
   // it to the credit, so at most one record waits for a client that grants
@@ -78,34 +83,33 @@ std::shared_ptr<OutgoingLink> OutgoingLink::attach(Kernel& kernel, proton::sende
       if (auto self = weak.lock()) self->close_for(error);
     });
   };
-  auto consumer = kernel.subscribe(spec, options, [weak, mailbox](DeliveryBatch batch) {
+  auto consumer = context.kernel.subscribe(*spec, options, [weak, mailbox](DeliveryBatch batch) {
     auto shared = std::make_shared<DeliveryBatch>(std::move(batch));
-    // False: the connection is gone, and its detach gives the records back.
+    // False: the connection is gone, and its closing gives the records back.
     mailbox->post([weak, shared] {
       if (auto self = weak.lock()) self->receive(shared);
     });
   });
   if (!consumer) {
-    amqp_logger().info() << "receiver link '" << sender.name() << "' on '" << spec.topic
+    amqp_logger().info() << "receiver link '" << sender.name() << "' on '" << spec->topic
                          << "' refused: " << consumer.error().message;
     sender.close(condition_for(consumer.error()));
     return nullptr;
   }
   link->consumer_ = std::move(consumer.value());
   link->window_ = options.max_unacked_records;
-  amqp_logger().debug() << "receiver link '" << sender.name() << "' attached to '" << spec.topic
-                        << (spec.name.empty() ? "" : "::" + spec.name) << "' ("
+  amqp_logger().debug() << "receiver link '" << sender.name() << "' attached to '" << spec->topic
+                        << (spec->name.empty() ? "" : "::" + spec->name) << "' ("
                         << (presettled ? "at-most-once" : "at-least-once") << ")";
   return link;
 }
 
-OutgoingLink::OutgoingLink(proton::sender sender, bool presettled,
-                           std::shared_ptr<ConnectionMailbox> mailbox)
-    : sender_(std::move(sender)), presettled_(presettled), mailbox_(std::move(mailbox)) {}
+OutgoingLink::OutgoingLink(proton::sender sender, bool presettled)
+    : sender_(std::move(sender)), presettled_(presettled) {}
 
-OutgoingLink::~OutgoingLink() { detach(); }
+OutgoingLink::~OutgoingLink() { closed(); }
 
-void OutgoingLink::detach() {
+void OutgoingLink::closed() {
   if (!consumer_) return;
   // The kernel puts every record this consumer holds, sent or waiting, back
   // in front of the subscription, in offset order.
@@ -118,7 +122,7 @@ void OutgoingLink::detach() {
 void OutgoingLink::close_for(const Error& error) {
   if (!consumer_) return;
   amqp_logger().info() << "receiver link '" << sender_.name() << "' closed: " << error.message;
-  detach();
+  closed();
   if (!sender_.closed()) sender_.close(condition_for(error));
 }
 
@@ -128,10 +132,12 @@ void OutgoingLink::receive(std::shared_ptr<DeliveryBatch> batch) {
   send_waiting();
 }
 
-void OutgoingLink::on_sendable() {
+void OutgoingLink::on_sendable(proton::sender&) {
   if (!consumer_) return;
   send_waiting();
 }
+
+void OutgoingLink::on_drain_start(proton::sender&) {}
 
 void OutgoingLink::send_waiting() {
   std::vector<std::pair<std::int32_t, std::int64_t>> sent_presettled;
@@ -175,34 +181,23 @@ void OutgoingLink::ack_presettled(std::vector<std::pair<std::int32_t, std::int64
   sent.clear();
 }
 
-void OutgoingLink::on_outcome(proton::tracker& tracker) {
-  switch (tracker.state()) {
-    case proton::transfer::ACCEPTED:
-      settle(tracker, Outcome::accept);
-      break;
-    case proton::transfer::REJECTED:
-      settle(tracker, Outcome::dead_letter);
-      break;
-    // Modified counts as released, also with undeliverable-here: the kernel
-    // has no per-consumer exclusion, so the record may come back here.
-    case proton::transfer::RELEASED:
-    case proton::transfer::MODIFIED:
-      settle(tracker, Outcome::redeliver);
-      break;
-    default:
-      return;
-  }
-  // A receiver in rcv-settle-mode "second" waits for us to settle first.
-  if (!tracker.settled()) tracker.settle();
+void OutgoingLink::on_accept(proton::tracker& tracker) { settle(tracker, Outcome::accept); }
+
+void OutgoingLink::on_reject(proton::tracker& tracker) {
+  settle(tracker, Outcome::dead_letter);
 }
 
-void OutgoingLink::on_settled_without_outcome(proton::tracker& tracker) {
-  // No outcome means the receiver did not say it processed the message:
-  // released is the safe reading (the source's default outcome).
+// Modified counts as released, also with undeliverable-here: the kernel has
+// no per-consumer exclusion, so the record may come back to this link.
+void OutgoingLink::on_release(proton::tracker& tracker) { settle(tracker, Outcome::redeliver); }
+
+void OutgoingLink::on_settle(proton::tracker& tracker) {
+  // Settled with no outcome: the receiver never said it processed the
+  // message, so it is redelivered (released is the source's default outcome).
   if (tracker.state() == proton::transfer::NONE) settle(tracker, Outcome::redeliver);
 }
 
-void OutgoingLink::settle(const proton::tracker& tracker, Outcome outcome) {
+void OutgoingLink::settle(proton::tracker& tracker, Outcome outcome) {
   if (!consumer_) return;
   const auto record = decode_tag(tracker.tag());
   if (!record) return;
@@ -223,6 +218,8 @@ void OutgoingLink::settle(const proton::tracker& tracker, Outcome outcome) {
     amqp_logger().debug() << "settling " << record->partition << "@" << record->offset
                           << " on link '" << sender_.name() << "': " << settled.error().message;
   }
+  // A receiver in rcv-settle-mode "second" waits for us to settle first.
+  if (!tracker.settled()) tracker.settle();
   schedule_window_update();
 }
 

@@ -15,7 +15,7 @@
 
 namespace junction::amqp {
 
-class ConnectionMailbox;
+struct LinkContext;
 
 // A link on which the broker sends: the client's receiver, attached to one
 // kernel subscription. Lives on its connection's thread; kernel threads reach
@@ -27,32 +27,33 @@ class ConnectionMailbox;
 // `waiting_` until the client grants credit. Nothing is sent without credit.
 class OutgoingLink : public std::enable_shared_from_this<OutgoingLink> {
  public:
-  // Answers the client's attach: opens `sender` on the subscription `spec`
-  // names, or opens and at once closes it with a condition (then null).
-  static std::shared_ptr<OutgoingLink> attach(Kernel& kernel, proton::sender sender,
-                                              const SubscriptionSpec& spec,
-                                              std::shared_ptr<ConnectionMailbox> mailbox);
+  // Answers the client's attach: opens `sender` on the subscription its
+  // source names, or opens and at once closes it with a condition (then null).
+  static std::shared_ptr<OutgoingLink> open(proton::sender& sender, LinkContext& context);
   ~OutgoingLink();
   OutgoingLink(const OutgoingLink&) = delete;
   OutgoingLink& operator=(const OutgoingLink&) = delete;
 
-  // The client granted credit or asked to drain.
-  void on_sendable();
-  // The client's outcome of one delivery (accepted, rejected, released,
-  // modified), or a settlement without one.
-  void on_outcome(proton::tracker& tracker);
-  void on_settled_without_outcome(proton::tracker& tracker);
+  // The client granted credit, or asked to drain (on_sendable follows
+  // on_drain_start and does the draining).
+  void on_sendable(proton::sender& sender);
+  void on_drain_start(proton::sender& sender);
+  void on_accept(proton::tracker& tracker);
+  void on_reject(proton::tracker& tracker);
+  // Released or modified.
+  void on_release(proton::tracker& tracker);
+  void on_settle(proton::tracker& tracker);
   // The link or its connection is gone: whatever it held goes back to the
   // subscription (other consumers get it). Idempotent.
-  void detach();
+  void closed();
 
  private:
   enum class Outcome { accept, redeliver, dead_letter };
 
-  OutgoingLink(proton::sender sender, bool presettled, std::shared_ptr<ConnectionMailbox> mailbox);
+  OutgoingLink(proton::sender sender, bool presettled);
   void receive(std::shared_ptr<DeliveryBatch> batch);
   void send_waiting();
-  void settle(const proton::tracker& tracker, Outcome outcome);
+  void settle(proton::tracker& tracker, Outcome outcome);
   void ack_presettled(std::vector<std::pair<std::int32_t, std::int64_t>>& sent);
   void update_window();
   void schedule_window_update();
@@ -60,7 +61,6 @@ class OutgoingLink : public std::enable_shared_from_this<OutgoingLink> {
 
   proton::sender sender_;
   const bool presettled_;
-  std::shared_ptr<ConnectionMailbox> mailbox_;
   std::shared_ptr<Consumer> consumer_;
 
   // Delivered by the kernel, not yet sent: whole batches, the first one
