@@ -5,11 +5,12 @@
 #include <proton/work_queue.hpp>
 
 #include <algorithm>
+#include <array>
 #include <map>
 
+#include "address.hpp"
 #include "amqp_conditions.hpp"
 #include "amqp_logger.hpp"
-#include "address.hpp"
 #include "connection_mailbox.hpp"
 #include "link_context.hpp"
 #include "message_mapping.hpp"
@@ -22,22 +23,24 @@ namespace {
 // The attempt keeps tags unique on the link when a record comes back to the
 // same receiver after an ack timeout.
 constexpr std::size_t kTagBytes = 16;
+using Tag = std::array<char, kTagBytes>;
 
-void put(proton::binary& tag, std::size_t at, std::uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i, value >>= 8) tag[at + std::size_t(i)] = value & 0xff;
+void put(char* at, std::uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i, value >>= 8) at[i] = char(value & 0xff);
 }
 
-std::uint64_t get(const proton::binary& tag, std::size_t at, int bytes) {
+std::uint64_t get(const char* at, int bytes) {
   std::uint64_t value = 0;
-  for (int i = 0; i < bytes; ++i) value = value << 8 | tag[at + std::size_t(i)];
+  for (int i = 0; i < bytes; ++i) value = value << 8 | std::uint8_t(at[i]);
   return value;
 }
 
-void encode_tag(proton::binary& tag, const DeliveredRecord& delivered) {
-  tag.resize(kTagBytes);
-  put(tag, 0, std::uint32_t(delivered.partition), 4);
-  put(tag, 4, std::uint32_t(delivered.attempt), 4);
-  put(tag, 8, std::uint64_t(delivered.record->offset), 8);
+Tag tag_for(const DeliveredRecord& delivered) {
+  Tag tag;
+  put(tag.data(), std::uint32_t(delivered.partition), 4);
+  put(tag.data() + 4, std::uint32_t(delivered.attempt), 4);
+  put(tag.data() + 8, std::uint64_t(delivered.record->offset), 8);
+  return tag;
 }
 
 struct TaggedRecord {
@@ -45,9 +48,11 @@ struct TaggedRecord {
   std::int64_t offset;
 };
 
-std::optional<TaggedRecord> decode_tag(const proton::binary& tag) {
-  if (tag.size() != kTagBytes) return std::nullopt;
-  return TaggedRecord{std::int32_t(get(tag, 0, 4)), std::int64_t(get(tag, 8, 8))};
+std::optional<TaggedRecord> tagged_record(const proton::tracker& tracker) {
+  const pn_delivery_tag_t tag =
+      pn_delivery_tag(ProtonCAccess<proton::tracker, pn_delivery_t>::get(tracker));
+  if (tag.size != kTagBytes) return std::nullopt;
+  return TaggedRecord{std::int32_t(get(tag.start, 4)), std::int64_t(get(tag.start + 8, 8))};
 }
 
 // Bytes of records the kernel may hand one link beyond what it acknowledged;
@@ -141,13 +146,17 @@ void OutgoingLink::on_drain_start(proton::sender&) {}
 
 void OutgoingLink::send_waiting() {
   std::vector<std::pair<std::int32_t, std::int64_t>> sent_presettled;
+  pn_link_t* link = c_link(sender_);
   while (sender_.credit() > 0 && !waiting_.empty()) {
     DeliveryBatch& batch = *waiting_.front();
     const DeliveredRecord& delivered = batch.records[next_in_front_];
-    record_to_message(batch.topic, delivered.partition, *delivered.record, message_);
-    message_.delivery_count(std::uint32_t(delivered.attempt - 1));
-    encode_tag(tag_, delivered);
-    sender_.send(message_, tag_);
+    encode_record_message(batch.topic, delivered.partition, *delivered.record,
+                          std::uint32_t(delivered.attempt - 1), encoded_);
+    const Tag tag = tag_for(delivered);
+    pn_delivery_t* delivery = pn_delivery(link, pn_dtag(tag.data(), tag.size()));
+    pn_link_send(link, encoded_.data(), encoded_.size());
+    pn_link_advance(link);
+    if (presettled_) pn_delivery_settle(delivery);
     if (presettled_) {
       sent_presettled.emplace_back(delivered.partition, delivered.record->offset);
     } else {
@@ -183,9 +192,7 @@ void OutgoingLink::ack_presettled(std::vector<std::pair<std::int32_t, std::int64
 
 void OutgoingLink::on_accept(proton::tracker& tracker) { settle(tracker, Outcome::accept); }
 
-void OutgoingLink::on_reject(proton::tracker& tracker) {
-  settle(tracker, Outcome::dead_letter);
-}
+void OutgoingLink::on_reject(proton::tracker& tracker) { settle(tracker, Outcome::dead_letter); }
 
 // Modified counts as released, also with undeliverable-here: the kernel has
 // no per-consumer exclusion, so the record may come back to this link.
@@ -199,7 +206,7 @@ void OutgoingLink::on_settle(proton::tracker& tracker) {
 
 void OutgoingLink::settle(proton::tracker& tracker, Outcome outcome) {
   if (!consumer_) return;
-  const auto record = decode_tag(tracker.tag());
+  const auto record = tagged_record(tracker);
   if (!record) return;
   if (unsettled_ > 0) --unsettled_;
   Result<void> settled = [&] {

@@ -1,13 +1,12 @@
 #pragma once
 
-#include <proton/binary.hpp>
-#include <proton/message.hpp>
 #include <proton/sender.hpp>
 #include <proton/tracker.hpp>
 
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "junction/kernel.hpp"
@@ -72,8 +71,7 @@ class OutgoingLink : public std::enable_shared_from_this<OutgoingLink> {
   bool window_update_scheduled_ = false;
 
   // Reused for every delivery: no allocation per message once warm.
-  proton::message message_;
-  proton::binary tag_;
+  std::string encoded_;
 };
 
 }  // namespace junction::amqp
