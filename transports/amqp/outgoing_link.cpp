@@ -62,17 +62,13 @@ constexpr std::uint64_t kWindowBytes = 16u << 20;
 }  // namespace
 
 std::shared_ptr<OutgoingLink> OutgoingLink::open(proton::sender& sender, LinkContext& context) {
-  // A receiver attaching with snd-settle-mode "settled" asks for at-most-once.
-  const bool presettled = pn_link_remote_snd_settle_mode(c_link(sender)) == PN_SND_SETTLED;
-  sender.open(proton::sender_options()
-                  .delivery_mode(presettled ? proton::delivery_mode::AT_MOST_ONCE
-                                            : proton::delivery_mode::AT_LEAST_ONCE)
-                  .auto_settle(true));
   auto spec = subscription_for(sender);
   if (!spec) {
-    sender.close(condition_for(spec.error()));
+    refuse_link(sender, condition_for(spec.error()));
     return nullptr;
   }
+  // A receiver attaching with snd-settle-mode "settled" asks for at-most-once.
+  const bool presettled = pn_link_remote_snd_settle_mode(c_link(sender)) == PN_SND_SETTLED;
 
   std::shared_ptr<OutgoingLink> link(new OutgoingLink(sender, presettled));
   std::weak_ptr<OutgoingLink> weak = link;
@@ -98,9 +94,15 @@ std::shared_ptr<OutgoingLink> OutgoingLink::open(proton::sender& sender, LinkCon
   if (!consumer) {
     amqp_logger().info() << "receiver link '" << sender.name() << "' on '" << spec->topic
                          << "' refused: " << consumer.error().message;
-    sender.close(condition_for(consumer.error()));
+    refuse_link(sender, condition_for(consumer.error()));
     return nullptr;
   }
+  // Opened only now, so a refused link never looks attached to the client.
+  // Deliveries posted meanwhile run after this handler returns.
+  sender.open(proton::sender_options()
+                  .delivery_mode(presettled ? proton::delivery_mode::AT_MOST_ONCE
+                                            : proton::delivery_mode::AT_LEAST_ONCE)
+                  .auto_settle(true));
   link->consumer_ = std::move(consumer.value());
   link->window_ = options.max_unacked_records;
   amqp_logger().debug() << "receiver link '" << sender.name() << "' attached to '" << spec->topic
