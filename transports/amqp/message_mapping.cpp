@@ -211,12 +211,13 @@ class Writer {
 
   void byte(std::uint8_t value) { out_.push_back(char(value)); }
   void big_endian(std::uint64_t value, int bytes) {
-    for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) byte(std::uint8_t(value >> shift));
+    char buffer[8];
+    for (int i = bytes - 1; i >= 0; --i, value >>= 8) buffer[i] = char(value & 0xff);
+    out_.append(buffer, std::size_t(bytes));
   }
   void section(std::uint8_t descriptor) {
-    byte(wire::kDescribed);
-    byte(wire::kSmallUlong);
-    byte(descriptor);
+    const char described[] = {char(wire::kDescribed), char(wire::kSmallUlong), char(descriptor)};
+    out_.append(described, sizeof described);
   }
   void null() { byte(wire::kNull); }
   void uint(std::uint32_t value) {
@@ -414,6 +415,9 @@ void encode_record_message(std::string_view topic, std::int32_t partition,
   out.clear();
   Writer writer(out);
   const Record& record = stored.record;
+  // Sections, annotations and small headers fit in the slack: one allocation
+  // at most, and none once the buffer has grown to the usual record size.
+  out.reserve((record.value ? record.value->size() : 0) + 256);
 
   if (delivery_count > 0) {
     writer.section(wire::kHeader);

@@ -123,6 +123,7 @@ void OutgoingLink::closed() {
   consumer_->detach();
   consumer_.reset();
   waiting_.clear();
+  waiting_records_ = 0;
   unsettled_ = 0;
 }
 
@@ -135,6 +136,8 @@ void OutgoingLink::close_for(const Error& error) {
 
 void OutgoingLink::receive(std::shared_ptr<DeliveryBatch> batch) {
   if (!consumer_) return;
+  asked_for_more_ = false;
+  waiting_records_ += batch->records.size();
   waiting_.push_back(std::move(batch));
   send_waiting();
 }
@@ -164,6 +167,7 @@ void OutgoingLink::send_waiting() {
     } else {
       ++unsettled_;
     }
+    --waiting_records_;
     if (++next_in_front_ == batch.records.size()) {
       waiting_.pop_front();
       next_in_front_ = 0;
@@ -229,7 +233,10 @@ void OutgoingLink::settle(proton::tracker& tracker, Outcome outcome) {
   }
   // A receiver in rcv-settle-mode "second" waits for us to settle first.
   if (!tracker.settled()) tracker.settle();
-  schedule_window_update();
+  // With credit left, the next flow, batch or send narrows the window anyway
+  // (and sends cannot outrun the credit); a receiver that settles without
+  // granting more would otherwise leave records stranded here.
+  if (sender_.credit() == 0) schedule_window_update();
 }
 
 void OutgoingLink::schedule_window_update() {
@@ -251,8 +258,15 @@ void OutgoingLink::update_window() {
   if (!consumer_) return;
   const auto credit = std::uint32_t(std::max(0, sender_.credit()));
   const std::uint32_t window = unsettled_ + credit;
-  if (window == window_) return;
+  // Settlements and the credit that replaces them often leave the window as
+  // it was, and the kernel wakes by itself only once half of it is free. While
+  // the credit exceeds what waits here the kernel has room: ask once per
+  // batch, so deliveries keep pace with the receiver instead of coming in
+  // half-window waves.
+  const bool starved = credit > waiting_records_;
+  if (window == window_ && (!starved || asked_for_more_)) return;
   window_ = window;
+  asked_for_more_ = starved;
   consumer_->set_max_unacked(window, kWindowBytes);
 }
 

@@ -66,9 +66,11 @@ class OutgoingLink : public std::enable_shared_from_this<OutgoingLink> {
   // partly sent up to `next_in_front_`.
   std::deque<std::shared_ptr<DeliveryBatch>> waiting_;
   std::size_t next_in_front_ = 0;
+  std::size_t waiting_records_ = 0;
   std::uint32_t unsettled_ = 0;
   std::uint32_t window_ = 0;
   bool window_update_scheduled_ = false;
+  bool asked_for_more_ = false;
 
   // Reused for every delivery: no allocation per message once warm.
   std::string encoded_;
