@@ -6,6 +6,7 @@
 #include <proton/error_condition.hpp>
 #include <proton/receiver.hpp>
 #include <proton/sender.hpp>
+#include <proton/session.hpp>
 #include <proton/tracker.hpp>
 #include <proton/transport.hpp>
 #include <proton/work_queue.hpp>
@@ -120,6 +121,27 @@ void ConnectionHandler::outgoing_closed(proton::sender& sender) {
   if (found == outgoing_.end()) return;
   found->second->closed();
   outgoing_.erase(found);
+}
+
+// Ending a session ends its links without a detach for each.
+void ConnectionHandler::on_session_close(proton::session& session) {
+  pn_session_t* ended = c_session(session);
+  for (auto it = incoming_.begin(); it != incoming_.end();) {
+    if (pn_link_session(it->first) != ended) {
+      ++it;
+      continue;
+    }
+    it->second->closed();
+    it = incoming_.erase(it);
+  }
+  for (auto it = outgoing_.begin(); it != outgoing_.end();) {
+    if (pn_link_session(it->first) != ended) {
+      ++it;
+      continue;
+    }
+    it->second->closed();
+    it = outgoing_.erase(it);
+  }
 }
 
 void ConnectionHandler::close_all_links() {

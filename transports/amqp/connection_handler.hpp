@@ -47,6 +47,7 @@ class ConnectionHandler final : public proton::messaging_handler,
   void on_tracker_settle(proton::tracker& tracker) override;
   void on_sender_close(proton::sender& sender) override;
   void on_sender_detach(proton::sender& sender) override;
+  void on_session_close(proton::session& session) override;
   void on_transport_error(proton::transport& transport) override;
   void on_transport_close(proton::transport& transport) override;
   void on_error(const proton::error_condition& condition) override;
