@@ -161,8 +161,8 @@ void OutgoingLink::send_waiting() {
     pn_delivery_t* delivery = pn_delivery(link, pn_dtag(tag.data(), tag.size()));
     pn_link_send(link, encoded_.data(), encoded_.size());
     pn_link_advance(link);
-    if (presettled_) pn_delivery_settle(delivery);
     if (presettled_) {
+      pn_delivery_settle(delivery);
       sent_presettled.emplace_back(delivered.partition, delivered.record->offset);
     } else {
       ++unsettled_;

@@ -27,7 +27,7 @@ struct LinkContext;
 class OutgoingLink : public std::enable_shared_from_this<OutgoingLink> {
  public:
   // Answers the client's attach: opens `sender` on the subscription its
-  // source names, or opens and at once closes it with a condition (then null).
+  // source names, or refuses it with a condition (then null).
   static std::shared_ptr<OutgoingLink> open(proton::sender& sender, LinkContext& context);
   ~OutgoingLink();
   OutgoingLink(const OutgoingLink&) = delete;
