@@ -37,8 +37,8 @@ for _ in range(count):
     n = int(properties.get("n", b"-1") if not isinstance(properties.get("n"), bytes)
             else properties["n"].decode())
     body = message.body if isinstance(message.body, bytes) else bytes(message.body or b"")
-    partition = annotations.get("x-opt-partition")
-    offset = annotations.get("x-opt-offset")
+    partition = int(annotations.get("x-opt-partition", -1))
+    offset = int(annotations.get("x-opt-offset", -1))
     summary["received"] += 1
     summary["partitions"][str(partition)] = summary["partitions"].get(str(partition), 0) + 1
     problems = []
