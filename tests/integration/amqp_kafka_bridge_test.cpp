@@ -44,7 +44,7 @@ TEST_F(AmqpKafkaBridge, AmqpMessagesReachAKafkaConsumerOnTheKeysKafkaPartition) 
   auto run = run_bridge_client("bridge_amqp_to_kafka.py",
                                {broker_.kafka_bootstrap(), broker_.url(), "orders", "1000", "3"});
   ASSERT_EQ(run.status, 0) << run.err << run.out;
-  EXPECT_THAT(run.out, HasSubstr("\"received\": 1000"));
+  EXPECT_THAT(run.out, HasSubstr("\"received\": 1000")) << run.err << broker_.process().log();
   EXPECT_THAT(run.out, HasSubstr("\"mismatches\": []"));
   EXPECT_THAT(run.out, HasSubstr("\"wrong_partition\": 0"));
   EXPECT_THAT(run.out, HasSubstr("\"expected_keys\": 41"));

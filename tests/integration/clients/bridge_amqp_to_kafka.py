@@ -8,6 +8,7 @@ producer with partitioner=murmur2_random sends the same keys to a second topic
 with the same partition count. Prints a JSON summary."""
 import json
 import sys
+import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 from proton import Message, symbol
@@ -15,7 +16,8 @@ from proton.utils import BlockingConnection
 
 kafka_bootstrap, amqp_url, topic, count, partitions = (
     sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
-BASE_TIMESTAMP = 1_700_000_000_000
+# Recent, so that retention (7 days by default) keeps the records.
+BASE_TIMESTAMP = int(time.time() * 1000) - 60_000
 
 connection = BlockingConnection(amqp_url, timeout=20)
 sender = connection.create_sender(topic)
@@ -51,6 +53,10 @@ summary = {"received": 0, "mismatches": [], "wrong_partition": 0, "expected_keys
 while summary["received"] < count:
     record = consumer.poll(20)
     if record is None:
+        partitions_now = [TopicPartition(topic, p) for p in range(partitions)]
+        print("timed out; positions", consumer.position(partitions_now), "watermarks",
+              [consumer.get_watermark_offsets(tp, timeout=5) for tp in partitions_now],
+              file=sys.stderr)
         break
     if record.error():
         continue

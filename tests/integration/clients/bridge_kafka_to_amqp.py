@@ -5,13 +5,15 @@ an AMQP receiver in a new group (which starts at the earliest record) takes
 them all. Prints a JSON summary of what arrived and every mismatch found."""
 import json
 import sys
+import time
 
 from confluent_kafka import Producer
 from proton import symbol
 from proton.utils import BlockingConnection
 
 kafka_bootstrap, amqp_url, topic, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-BASE_TIMESTAMP = 1_700_000_000_000
+# Recent, so that retention (7 days by default) keeps the records.
+BASE_TIMESTAMP = int(time.time() * 1000) - 60_000
 
 producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 5,
                      "message.timeout.ms": 15000})
