@@ -319,6 +319,24 @@ TEST(AmqpReceive, AtMostOnceReceiversGetMessagesPresettled) {
   EXPECT_EQ(bodies(parse_messages(lines_of(after.out))), as_set(marker));
 }
 
+TEST(AmqpReceive, ABlockingReceiverInAGroupGetsWhatAnAmqpSenderSent) {
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
+  ASSERT_TRUE(broker.start());
+  auto sent = run_amqp_client("blocking_send.py",
+                              {"--url", broker.url(), "--address", "mail", "--count", "50"});
+  ASSERT_EQ(sent.status, 0) << sent.out << sent.err;
+  ASSERT_NE(sent.out.find("accepted=50"), std::string::npos) << sent.out;
+
+  auto run = run_amqp_client("blocking_receive.py", {"--url", broker.url(), "--address",
+                                                     "mail::readers", "--count", "50"});
+  ASSERT_EQ(run.status, 0) << run.out << run.err;
+  const auto received = parse_messages(lines_of(run.out));
+  std::set<std::string> expected;
+  for (int i = 0; i < 50; ++i) expected.insert("value-" + std::to_string(i));
+  EXPECT_EQ(received.size(), 50u);
+  EXPECT_EQ(bodies(received), expected);
+}
+
 TEST(AmqpReceive, DeletingTheTopicClosesItsReceiversWithNotFound) {
   AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
