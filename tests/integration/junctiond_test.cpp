@@ -243,6 +243,16 @@ TEST(Junctiond, EmbeddedDefaultRunsWithDataInTheWorkingDirectory) {
   auto listed = run_command({"kcat", "-b", "127.0.0.1:9092", "-L", "-m", "10"});
   EXPECT_EQ(listed.status, 0) << listed.err;
   EXPECT_THAT(listed.out, HasSubstr("broker 0 at 127.0.0.1:9092"));
+  // ... and the AMQP transport on 5672.
+  auto amqp = run_command({"/usr/bin/python3", "-c",
+                           "from proton import Message\n"
+                           "from proton.utils import BlockingConnection\n"
+                           "c = BlockingConnection('amqp://127.0.0.1:5672', timeout=10)\n"
+                           "c.create_sender('embedded').send(Message(body='hi'))\n"
+                           "c.close()\n"
+                           "print('amqp ok')"});
+  EXPECT_EQ(amqp.status, 0) << amqp.err;
+  EXPECT_THAT(amqp.out, HasSubstr("amqp ok"));
   EXPECT_EQ(broker.stop(), 0);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / "~lock"));
   EXPECT_TRUE(broker.log_contains("(config: <embedded default>)"));
