@@ -64,7 +64,11 @@ EOF
 stop() {
   local dir="$1"
   load_environment "$dir"
-  "$rabbit_bin/rabbitmqctl" stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || true
+  if ! "$rabbit_bin/rabbitmqctl" stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 &&
+    [[ -s $RABBITMQ_PID_FILE ]]; then
+    # The node this script started, and only it, if it would not stop.
+    kill -KILL "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null || true
+  fi
   # ERL_EPMD_PORT is set: this reaches only the epmd on this node's own port.
   epmd -kill >/dev/null 2>&1 || true
 }
