@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "client_process.hpp"
+#include "support/client_process.hpp"
 #include "kafka_test_broker.hpp"
 
 namespace junction::testing {

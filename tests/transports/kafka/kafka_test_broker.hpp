@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "support/client_process.hpp"
 #include "support/junctiond_process.hpp"
 
 namespace junction::testing {
@@ -41,5 +42,9 @@ CommandOutput run_python_client(const std::string& script, const std::vector<std
 CommandOutput run_kcat(const std::string& bootstrap, const std::vector<std::string>& args,
                        const std::string& input = {},
                        std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
+// A Python client from tests/transports/kafka/clients, run in the background.
+std::unique_ptr<ClientProcess> start_python_client(const std::string& script,
+                                                   const std::vector<std::string>& args);
 
 }  // namespace junction::testing

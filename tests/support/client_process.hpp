@@ -48,8 +48,4 @@ class ClientProcess {
   std::string stderr_;
 };
 
-// A Python client from tests/transports/kafka/clients, run in the background.
-std::unique_ptr<ClientProcess> start_python_client(const std::string& script,
-                                                   const std::vector<std::string>& args);
-
 }  // namespace junction::testing

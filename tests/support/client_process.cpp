@@ -127,12 +127,4 @@ int ClientProcess::wait(std::chrono::milliseconds timeout) {
   return exited ? status : -1;
 }
 
-std::unique_ptr<ClientProcess> start_python_client(const std::string& script,
-                                                   const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"/usr/bin/python3",
-                                std::string(JUNCTION_KAFKA_CLIENTS_DIR) + "/" + script};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return std::make_unique<ClientProcess>(argv);
-}
-
 }  // namespace junction::testing

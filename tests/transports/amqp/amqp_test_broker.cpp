@@ -1,0 +1,29 @@
+#include "amqp_test_broker.hpp"
+
+namespace junction::testing {
+
+AmqpTestBroker::AmqpTestBroker(Options options) : port_(free_port()) {
+  std::string config =
+      "[broker]\ndata_dir = \"" + (dir_.path() / "data").string() + "\"\n" + options.broker_toml +
+      "\n[[transport]]\nplugin = \"amqp\"\nlisten = \"127.0.0.1:" + std::to_string(port_) + "\"\n" +
+      options.transport_toml + "\n";
+  if (options.with_kafka) {
+    do {
+      kafka_port_ = free_port();
+    } while (kafka_port_ == port_);
+    config +=
+        "\n[[transport]]\nplugin = \"kafka\"\nlisten = \"127.0.0.1:" + std::to_string(kafka_port_) +
+        "\"\n";
+  }
+  process_ = std::make_unique<JunctiondProcess>(dir_.path(), std::move(config));
+}
+
+CommandOutput run_amqp_client(const std::string& script, const std::vector<std::string>& args,
+                              const std::string& input, std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv{"/usr/bin/python3",
+                                std::string(JUNCTION_AMQP_CLIENTS_DIR) + "/" + script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, input, timeout);
+}
+
+}  // namespace junction::testing
