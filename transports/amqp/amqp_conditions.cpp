@@ -1,5 +1,10 @@
 #include "amqp_conditions.hpp"
 
+#include <proton/link.h>
+#include <proton/terminus.h>
+
+#include "proton_c_access.hpp"
+
 namespace junction::amqp {
 
 proton::error_condition condition_for(const Error& error) {
@@ -26,6 +31,13 @@ proton::error_condition condition_for(const Error& error) {
       break;
   }
   return proton::error_condition(name, error.message);
+}
+
+void refuse_link(proton::link& link, const proton::error_condition& condition) {
+  pn_link_t* raw = c_link(link);
+  pn_terminus_set_type(pn_link_source(raw), PN_UNSPECIFIED);
+  pn_terminus_set_type(pn_link_target(raw), PN_UNSPECIFIED);
+  link.close(condition);
 }
 
 }  // namespace junction::amqp

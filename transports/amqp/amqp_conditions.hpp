@@ -1,6 +1,7 @@
 #pragma once
 
 #include <proton/error_condition.hpp>
+#include <proton/link.hpp>
 
 #include "junction/result.hpp"
 
@@ -19,5 +20,9 @@ inline constexpr const char* kConnectionForced = "amqp:connection:forced";
 
 // The condition a kernel error is reported with.
 proton::error_condition condition_for(const Error& error);
+
+// Refuses a link the client is attaching, as the spec asks: an attach with no
+// terminus on our side, then the detach carrying `condition`.
+void refuse_link(proton::link& link, const proton::error_condition& condition);
 
 }  // namespace junction::amqp

@@ -1,6 +1,8 @@
 #include "connection_handler.hpp"
 
+#include <proton/container.hpp>
 #include <proton/delivery.hpp>
+#include <proton/duration.hpp>
 #include <proton/error_condition.hpp>
 #include <proton/receiver.hpp>
 #include <proton/sender.hpp>
@@ -15,6 +17,12 @@
 #include "proton_c_access.hpp"
 
 namespace junction::amqp {
+namespace {
+
+// How long a client closed by stop() gets to answer with its own close.
+const proton::duration kCloseAnswerWait(1000);
+
+}  // namespace
 
 ConnectionHandler::ConnectionHandler(Kernel& kernel, const AmqpConfig& config,
                                      KernelCallbackTracker& callbacks, ConnectionRegistry& registry)
@@ -22,9 +30,19 @@ ConnectionHandler::ConnectionHandler(Kernel& kernel, const AmqpConfig& config,
 
 ConnectionHandler::~ConnectionHandler() = default;
 
+// Clients may keep a connection closed with amqp:connection:forced open to
+// reconnect (Python's Proton does), so the socket is dropped if the client has
+// not answered the close in time.
 void ConnectionHandler::close_for_shutdown() {
   if (connection_.closed()) return;
   connection_.close(proton::error_condition(kConnectionForced, "the broker is stopping"));
+  connection_.container().schedule(
+      kCloseAnswerWait, [mailbox = context_.mailbox, weak = weak_from_this()] {
+        mailbox->post([weak] {
+          if (auto self = weak.lock())
+            pn_transport_close_tail(c_transport(self->connection_.transport()));
+        });
+      });
 }
 
 // Comes with the client's open (after SASL), or at the close of a connection

@@ -38,26 +38,26 @@ std::shared_ptr<IncomingLink> IncomingLink::open(proton::receiver& receiver, Lin
   auto address = receiver.target().address();
   auto target = parse_target_address(address);
   if (!target) {
-    receiver.close(condition_for(target.error()));
+    refuse_link(receiver, condition_for(target.error()));
     return nullptr;
   }
   auto topic = context.kernel.ensure_topic(target->topic);
   if (!topic) {
-    receiver.close(condition_for(topic.error()));
+    refuse_link(receiver, condition_for(topic.error()));
     return nullptr;
   }
   if (target->partition != kAnyPartition && target->partition >= topic->partitions) {
-    receiver.close(proton::error_condition(
-        kNotFound, "topic \"" + target->topic + "\" has " + std::to_string(topic->partitions) +
-                       " partitions; there is no partition " + std::to_string(target->partition)));
+    refuse_link(receiver,
+                proton::error_condition(kNotFound, "topic \"" + target->topic + "\" has " +
+                                                       std::to_string(topic->partitions) +
+                                                       " partitions; there is no partition " +
+                                                       std::to_string(target->partition)));
     return nullptr;
   }
   std::size_t max_bytes = static_cast<std::size_t>(topic->config.max_message_bytes);
   if (context.config.max_message_bytes > 0) {
     max_bytes = std::min(max_bytes, static_cast<std::size_t>(context.config.max_message_bytes));
   }
-  pn_terminus_copy(pn_link_source(link), pn_link_remote_source(link));
-  pn_terminus_copy(pn_link_target(link), pn_link_remote_target(link));
   pn_link_set_max_message_size(link, max_bytes);
   receiver.open(proton::receiver_options().auto_accept(false).credit_window(0));
   auto opened = std::make_shared<IncomingLink>(receiver, context, std::move(*target), max_bytes);

@@ -51,7 +51,7 @@ class Sender(MessagingHandler):
 
     def on_start(self, event):
         self.timer = event.container.schedule(self.args.timeout, self)
-        connection = event.container.connect(self.args.url)
+        connection = event.container.connect(self.args.url, reconnect=False)
         options = AtMostOnce() if self.args.presettled else None
         event.container.create_sender(connection, self.args.address, options=options)
 
@@ -67,6 +67,7 @@ class Sender(MessagingHandler):
 
     def on_link_opened(self, event):
         self.remote_max_message_size = event.link.remote_max_message_size
+        print("opened", flush=True)
 
     def on_sendable(self, event):
         sender = event.sender
@@ -98,6 +99,18 @@ class Sender(MessagingHandler):
 
     def on_link_error(self, event):
         self.link_error = event.link.remote_condition.name
+        self.finish(event.container, event.connection)
+
+    # Proton's MessagingHandler leaves a connection closed with
+    # amqp:connection:forced open, to reconnect; this client answers the close.
+    def on_connection_remote_close(self, event):
+        condition = event.connection.remote_condition
+        if condition is not None:
+            self.link_error = condition.name
+        self.finish(event.container, event.connection)
+
+    def on_connection_error(self, event):
+        self.link_error = event.connection.remote_condition.name
         self.finish(event.container, event.connection)
 
     def on_transport_error(self, event):
