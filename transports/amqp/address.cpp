@@ -41,8 +41,12 @@ proton::value undescribed(const proton::value& value) {
 }
 
 std::optional<proton::value> option(const proton::sender& link, const char* key) {
-  const auto& filters = link.source().filters();
-  if (auto found = filters.get(proton::symbol(key)); !found.empty()) return undescribed(found);
+  // filters() refers into the source: keep the source alive while reading it.
+  const auto source = link.source();
+  const auto& filters = source.filters();
+  if (!filters.empty()) {
+    if (auto found = filters.get(proton::symbol(key)); !found.empty()) return undescribed(found);
+  }
   auto properties = link.properties();
   if (auto found = properties.find(proton::symbol(key)); found != properties.end()) {
     return undescribed(found->second);

@@ -26,4 +26,12 @@ CommandOutput run_amqp_client(const std::string& script, const std::vector<std::
   return run_command(argv, input, timeout);
 }
 
+std::unique_ptr<ClientProcess> start_amqp_client(const std::string& script,
+                                                 const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"/usr/bin/python3",
+                                std::string(JUNCTION_AMQP_CLIENTS_DIR) + "/" + script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<ClientProcess>(argv);
+}
+
 }  // namespace junction::testing

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "support/client_process.hpp"
 #include "support/junctiond_process.hpp"
 
 namespace junction::testing {
@@ -47,5 +48,8 @@ class AmqpTestBroker {
 CommandOutput run_amqp_client(const std::string& script, const std::vector<std::string>& args,
                               const std::string& input = {},
                               std::chrono::milliseconds timeout = std::chrono::seconds(60));
+// The same client left running, for a test to follow, write to or kill.
+std::unique_ptr<ClientProcess> start_amqp_client(const std::string& script,
+                                                 const std::vector<std::string>& args);
 
 }  // namespace junction::testing

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "amqp_test_broker.hpp"
-#include "support/client_process.hpp"
 
 namespace junction::testing {
 namespace {
@@ -20,6 +19,10 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kBrokerToml = "[topics]\ndefault_partitions = 2\n";
+
+AmqpTestBroker::Options with_kafka(std::string broker_toml) {
+  return {.broker_toml = std::move(broker_toml), .transport_toml = {}, .with_kafka = true};
+}
 
 struct Received {
   int partition = -1;
@@ -96,10 +99,9 @@ std::vector<std::string> produce(const AmqpTestBroker& broker, const std::string
     values.push_back(tag + "-p" + std::to_string(partition) + "-" + std::to_string(i));
     input += values.back() + "\n";
   }
-  auto produced = run_kcat(
-      broker.kafka_bootstrap(),
-      {"-P", "-t", topic, "-p", std::to_string(partition), "-X", "message.timeout.ms=15000"}, input,
-      60s);
+  auto produced = run_command({"kcat", "-b", broker.kafka_bootstrap(), "-P", "-t", topic, "-p",
+                               std::to_string(partition), "-X", "message.timeout.ms=15000"},
+                              input, 60s);
   EXPECT_EQ(produced.status, 0) << produced.err;
   return values;
 }
@@ -115,7 +117,7 @@ std::set<std::string> as_set(std::vector<std::string> values) {
 }
 
 TEST(AmqpReceive, TenThousandUnsettledMessagesArriveAllAndInOrderPerPartition) {
-  AmqpTestBroker broker(kBrokerToml);
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
   auto sent = produce(broker, "bulk", 0, "bulk", 5000);
   auto more = produce(broker, "bulk", 1, "bulk", 5000);
@@ -139,7 +141,7 @@ TEST(AmqpReceive, TenThousandUnsettledMessagesArriveAllAndInOrderPerPartition) {
 }
 
 TEST(AmqpReceive, AQueueGivesEachMessageToExactlyOneOfThreeReceivers) {
-  AmqpTestBroker broker(kBrokerToml);
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
   std::vector<std::unique_ptr<ClientProcess>> receivers;
   for (int i = 0; i < 3; ++i) receivers.push_back(start_receiver(broker, "jobs::workers"));
@@ -166,7 +168,7 @@ TEST(AmqpReceive, AQueueGivesEachMessageToExactlyOneOfThreeReceivers) {
 TEST(AmqpReceive, ReleasedAndModifiedMessagesAreRedeliveredToAnotherReceiver) {
   // Redeliveries may land on the releasing receivers again: enough attempts
   // that none reaches the dead-letter topic in this test.
-  AmqpTestBroker broker(kBrokerToml + "[delivery]\nmax_attempts = 1000\n");
+  AmqpTestBroker broker(with_kafka(kBrokerToml + "[delivery]\nmax_attempts = 1000\n"));
   ASSERT_TRUE(broker.start());
   auto releasing = start_receiver(broker, "jobs::workers", {"--outcome", "release"});
   auto modifying = start_receiver(broker, "jobs::workers", {"--outcome", "modify"});
@@ -189,7 +191,7 @@ TEST(AmqpReceive, ReleasedAndModifiedMessagesAreRedeliveredToAnotherReceiver) {
 }
 
 TEST(AmqpReceive, AKilledReceiversUnsettledMessagesGoToTheOthers) {
-  AmqpTestBroker broker(kBrokerToml);
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
   auto holding = start_receiver(broker, "jobs::workers", {"--outcome", "hold", "--prefetch", "10"});
   auto accepting = start_receiver(broker, "jobs::workers");
@@ -208,12 +210,14 @@ TEST(AmqpReceive, AKilledReceiversUnsettledMessagesGoToTheOthers) {
   ASSERT_TRUE(wait_until([&] { return bodies(messages(*accepting)) == sent; }, 30s))
       << describe(*accepting);
   for (const auto& message : messages(*accepting)) {
-    if (held.contains(message.body)) EXPECT_GE(message.delivery_count, 1) << message.body;
+    if (held.contains(message.body)) {
+      EXPECT_GE(message.delivery_count, 1) << message.body;
+    }
   }
 }
 
 TEST(AmqpReceive, BroadcastGivesEveryReceiverEveryMessageSentAfterItAttached) {
-  AmqpTestBroker broker(kBrokerToml);
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
   produce(broker, "news", 0, "before", 5);
   auto first = start_receiver(broker, "news");
@@ -231,7 +235,7 @@ TEST(AmqpReceive, BroadcastGivesEveryReceiverEveryMessageSentAfterItAttached) {
 }
 
 TEST(AmqpReceive, StartsFromEarliestFromAnOffsetAndANewGroupFromEarliest) {
-  AmqpTestBroker broker(kBrokerToml);
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
   const auto sent = produce(broker, "history", 0, "old", 20);
 
@@ -254,7 +258,7 @@ TEST(AmqpReceive, StartsFromEarliestFromAnOffsetAndANewGroupFromEarliest) {
 }
 
 TEST(AmqpReceive, ARejectedMessageLandsInTheDeadLetterTopic) {
-  AmqpTestBroker broker(kBrokerToml);
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
   const auto sent = produce(broker, "orders", 0, "order", 3);
   auto rejecting = run_receiver(broker, "orders::billing", {"--outcome", "reject", "--count", "3"});
@@ -275,7 +279,7 @@ TEST(AmqpReceive, ARejectedMessageLandsInTheDeadLetterTopic) {
 }
 
 TEST(AmqpReceive, AReceiverGrantingFiveCreditsNeverHoldsMoreThanFive) {
-  AmqpTestBroker broker(kBrokerToml);
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
   auto limited = start_receiver(broker, "jobs::workers", {"--outcome", "hold", "--credit", "5"});
   auto first = start_receiver(broker, "jobs::workers", {"--count", "45"});
@@ -294,7 +298,7 @@ TEST(AmqpReceive, AReceiverGrantingFiveCreditsNeverHoldsMoreThanFive) {
 }
 
 TEST(AmqpReceive, DrainingWithNothingToSendReturnsTheCredit) {
-  AmqpTestBroker broker(kBrokerToml);
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
   auto run = run_receiver(broker, "quiet", {"--drain", "5", "--idle-timeout", "10"});
   EXPECT_EQ(run.status, 0) << run.out << run.err;
@@ -302,7 +306,7 @@ TEST(AmqpReceive, DrainingWithNothingToSendReturnsTheCredit) {
 }
 
 TEST(AmqpReceive, AtMostOnceReceiversGetMessagesPresettled) {
-  AmqpTestBroker broker(kBrokerToml);
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
   ASSERT_TRUE(broker.start());
   const auto sent = as_set(produce(broker, "jobs", 0, "job", 100));
   auto run = run_receiver(broker, "jobs::fast", {"--at-most-once", "--count", "100"});
@@ -316,7 +320,7 @@ TEST(AmqpReceive, AtMostOnceReceiversGetMessagesPresettled) {
 }
 
 TEST(AmqpReceive, AnUnknownTopicIsNotFoundWhenTopicsAreNotCreatedOnDemand) {
-  AmqpTestBroker broker("[topics]\nauto_create = false\n");
+  AmqpTestBroker broker(with_kafka("[topics]\nauto_create = false\n"));
   ASSERT_TRUE(broker.start());
   auto run = run_receiver(broker, "missing", {"--idle-timeout", "10"});
   EXPECT_EQ(run.status, 4) << run.out << run.err;

@@ -83,6 +83,13 @@ class Receiver(MessagingHandler):
         self.exit_code = 4
         event.container.stop()
 
+    def on_transport_error(self, event):
+        condition = event.transport.condition
+        emit("error", condition.name if condition else "transport",
+             condition.description if condition else "")
+        self.exit_code = 4
+        event.container.stop()
+
     def on_message(self, event):
         message = event.message
         annotations = message.annotations or {}
