@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <future>
-#include <proton/connection_options.hpp>
 #include <proton/container.hpp>
 #include <proton/duration.hpp>
 #include <proton/listen_handler.hpp>
@@ -12,6 +11,7 @@
 
 #include "amqp_logger.hpp"
 #include "connection_handler.hpp"
+#include "connection_options.hpp"
 #include "kernel_callback_tracker.hpp"
 
 namespace junction::amqp {
@@ -28,21 +28,9 @@ struct AmqpTransport::Running : proton::listen_handler {
   Running(Kernel& kernel, const AmqpConfig& config)
       : kernel(kernel), config(config), container("junction-amqp") {}
 
-  // Settings every accepted connection opens with. SASL mechanisms and the
-  // authenticator go here too.
-  proton::connection_options connection_options(ConnectionHandler& handler) const {
-    proton::connection_options options;
-    options.handler(handler);
-    options.container_id("junction");
-    if (config.idle_timeout_ms > 0) {
-      options.idle_timeout(proton::duration(config.idle_timeout_ms));
-    }
-    return options;
-  }
-
   proton::connection_options on_accept(proton::listener&) override {
     auto handler = std::make_shared<ConnectionHandler>(kernel, config, callbacks, connections);
-    auto options = connection_options(*handler);
+    auto options = accepted_connection_options(config, *handler);
     connections.add(std::move(handler));
     return options;
   }

@@ -23,7 +23,7 @@ namespace {
 // Room a record takes in a RecordBatch v2 beyond its payload (length, attributes,
 // deltas, key/value lengths), and per header; generous, so a full batch never
 // exceeds the topic's limit.
-constexpr std::size_t kRecordOverhead = 32;
+constexpr std::size_t kRecordOverhead = 40;
 constexpr std::size_t kHeaderOverhead = 10;
 constexpr std::size_t kBatchOverhead = 61 + 64;
 

@@ -128,7 +128,8 @@ TEST(AmqpProduce, TenThousandUnsettledMessagesAreAcceptedAndStoredIntact) {
            {"--keyed", "--properties", "--timestamp-base", std::to_string(kTimestampBase)});
   ASSERT_EQ(output.status, 0) << output.err;
   auto result = result_of(output);
-  EXPECT_EQ(result["accepted"], std::to_string(kCount));
+  EXPECT_EQ(result["accepted"], std::to_string(kCount))
+      << output.out << output.err << broker.process().log();
   EXPECT_EQ(result["rejected"], "0");
   EXPECT_EQ(result["link_error"], "-");
 
@@ -260,13 +261,36 @@ TEST(AmqpProduce, OversizedMessageIsRejectedWithMessageSizeExceeded) {
   EXPECT_EQ(result_of(small)["accepted"], "50");
 }
 
-// Bytes that are not AMQP close that one connection; the broker serves the
-// next client as before.
+// A sender started in the background with send.py; "opened" once attached.
+std::unique_ptr<ClientProcess> start_sender(const AmqpTestBroker& broker,
+                                            const std::string& address, int count) {
+  return std::make_unique<ClientProcess>(std::vector<std::string>{
+      "/usr/bin/python3", std::string(JUNCTION_AMQP_CLIENTS_DIR) + "/send.py", "--url",
+      broker.url(), "--address", address, "--count", std::to_string(count), "--timeout", "60"});
+}
+
+bool attached(ClientProcess& client) {
+  return client
+      .wait_for_line([](const std::string& line) { return line == "opened"; },
+                     std::chrono::seconds(10))
+      .has_value();
+}
+
+// The result line of a background sender that has exited.
+Fields finished_result(ClientProcess& client) {
+  EXPECT_EQ(client.wait(std::chrono::seconds(60)), 0) << client.stderr_text();
+  CommandOutput output;
+  for (const auto& line : client.lines()) output.out += line + "\n";
+  return result_of(output);
+}
+
+// Bytes that are not AMQP close that one connection; a sender attached at the
+// same time goes on, and new clients are served as before.
 TEST(AmqpProduce, GarbageOnTheSocketClosesOnlyThatConnection) {
   AmqpTestBroker broker;
   ASSERT_TRUE(broker.start());
-  auto healthy = send(broker, "steady", 1);
-  ASSERT_EQ(result_of(healthy)["accepted"], "1");
+  auto neighbour = start_sender(broker, "steady", 20000);
+  ASSERT_TRUE(attached(*neighbour)) << neighbour->stderr_text();
 
   int fd = connect_loopback(broker.port());
   ASSERT_GE(fd, 0);
@@ -286,11 +310,36 @@ TEST(AmqpProduce, GarbageOnTheSocketClosesOnlyThatConnection) {
   ::close(fd);
   EXPECT_TRUE(closed) << "the broker kept a connection that sent garbage";
 
+  EXPECT_EQ(finished_result(*neighbour)["accepted"], "20000");
   auto after = send(broker, "steady", 500);
   ASSERT_EQ(after.status, 0) << after.err;
   EXPECT_EQ(result_of(after)["accepted"], "500");
-  EXPECT_TRUE(broker.process().running());
   EXPECT_EQ(broker.stop(), 0);
+}
+
+// Several connections sending at once, to one topic and to partitions of it,
+// all get everything accepted and stored.
+TEST(AmqpProduce, ConcurrentSendersAllGetTheirMessagesStored) {
+  AmqpTestBroker broker({"[topics]\ndefault_partitions = 2\n", "container_threads = 2\n", true});
+  ASSERT_TRUE(broker.start());
+  std::vector<std::unique_ptr<ClientProcess>> senders;
+  for (const char* address : {"shared", "shared", "shared/0", "shared/1"}) {
+    senders.push_back(start_sender(broker, address, 5000));
+  }
+  for (auto& sender : senders) EXPECT_EQ(finished_result(*sender)["accepted"], "5000");
+  EXPECT_EQ(read_with_kafka(broker, "shared", 2, 20000).size(), 20000u);
+}
+
+// Without a transport limit the topic's max_message_bytes is the limit.
+TEST(AmqpProduce, SizeLimitFollowsTheTopic) {
+  AmqpTestBroker broker({"[topics]\nmax_message_bytes = 4096\n"});
+  ASSERT_TRUE(broker.start());
+  auto big = send(broker, "small-topic", 1, {"--body-size", "4096"});
+  auto result = result_of(big);
+  EXPECT_EQ(result["remote_max_message_size"], "4096");
+  EXPECT_EQ(result["conditions"], "amqp:link:message-size-exceeded:1");
+  auto fits = send(broker, "small-topic", 1, {"--body-size", "3000"});
+  EXPECT_EQ(result_of(fits)["accepted"], "1");
 }
 
 // With fsync after every append the kernel is the bottleneck: a client that
