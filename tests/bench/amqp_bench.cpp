@@ -480,6 +480,7 @@ class Junctiond : public Broker {
                                   std::to_string(port_) + "\"\n") {
     if (!process_.start()) throw std::runtime_error("junctiond did not start");
     std::printf("junctiond: pid %d, amqp on 127.0.0.1:%u\n", int(process_.pid()), port_);
+    std::fflush(stdout);
   }
   const char* name() const override { return "junctiond"; }
   std::string url() const override { return "amqp://127.0.0.1:" + std::to_string(port_); }
@@ -519,6 +520,7 @@ class RabbitMq : public Broker {
     }
     std::printf("rabbitmq: amqp on 127.0.0.1:%u (epmd %u, distribution %u)\n", port_, epmd_port,
                 dist_port);
+    std::fflush(stdout);
   }
   ~RabbitMq() override { stop(); }
   RabbitMq(const RabbitMq&) = delete;
