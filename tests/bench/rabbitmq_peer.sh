@@ -12,9 +12,8 @@ rabbit_bin=/usr/lib/rabbitmq/bin
 
 # The environment rabbitmq-server and rabbitmqctl both need, from DIR/ports.
 load_environment() {
-  local dir="$1"
-  # shellcheck source=/dev/null
-  source "$dir/ports"
+  local dir="$1" amqp_port dist_port epmd_port ctl_port
+  read -r amqp_port dist_port epmd_port ctl_port <"$dir/ports"
   export HOME="$dir/home"
   export RABBITMQ_MNESIA_BASE="$dir/mnesia"
   export RABBITMQ_LOG_BASE="$dir/log"
@@ -37,17 +36,12 @@ load_environment() {
 start() {
   local dir="$1"
   mkdir -p "$dir/home" "$dir/mnesia" "$dir/log"
-  cat >"$dir/ports" <<EOF
-amqp_port=$2
-dist_port=$3
-epmd_port=$4
-ctl_port=$5
-EOF
+  echo "$2 $3 $4 $5" >"$dir/ports"
   load_environment "$dir"
   : >"$RABBITMQ_CONF_ENV_FILE"
   echo '[rabbitmq_amqp1_0].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
   cat >"$RABBITMQ_CONFIG_FILE" <<EOF
-listeners.tcp.default = 127.0.0.1:$amqp_port
+listeners.tcp.default = 127.0.0.1:$RABBITMQ_NODE_PORT
 amqp1_0.default_user = guest
 amqp1_0.default_vhost = /
 EOF
