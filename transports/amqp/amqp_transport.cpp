@@ -121,6 +121,7 @@ void AmqpTransport::stop() {
     running.container.stop();
   }
   running.runner.join();
+  running.connections.abandon_all();
   if (!running.callbacks.wait_idle(kStopGrace)) {
     amqp_logger().error() << "kernel callbacks still pending after stop";
   }

@@ -6,6 +6,7 @@
 #include <proton/error_condition.hpp>
 #include <proton/receiver.hpp>
 #include <proton/sender.hpp>
+#include <proton/session.hpp>
 #include <proton/tracker.hpp>
 #include <proton/transport.hpp>
 #include <proton/work_queue.hpp>
@@ -122,11 +123,37 @@ void ConnectionHandler::outgoing_closed(proton::sender& sender) {
   outgoing_.erase(found);
 }
 
+// Ending a session ends its links without a detach for each.
+void ConnectionHandler::on_session_close(proton::session& session) {
+  pn_session_t* ended = c_session(session);
+  for (auto it = incoming_.begin(); it != incoming_.end();) {
+    if (pn_link_session(it->first) != ended) {
+      ++it;
+      continue;
+    }
+    it->second->closed();
+    it = incoming_.erase(it);
+  }
+  for (auto it = outgoing_.begin(); it != outgoing_.end();) {
+    if (pn_link_session(it->first) != ended) {
+      ++it;
+      continue;
+    }
+    it->second->closed();
+    it = outgoing_.erase(it);
+  }
+}
+
 void ConnectionHandler::close_all_links() {
   for (auto& [raw, link] : incoming_) link->closed();
   for (auto& [raw, link] : outgoing_) link->closed();
   incoming_.clear();
   outgoing_.clear();
+}
+
+void ConnectionHandler::abandon() {
+  if (context_.mailbox) context_.mailbox->close();
+  close_all_links();
 }
 
 void ConnectionHandler::on_transport_error(proton::transport& transport) {
@@ -187,6 +214,15 @@ std::size_t ConnectionRegistry::close_all() {
     asked += posted ? 1 : 0;
   }
   return asked;
+}
+
+void ConnectionRegistry::abandon_all() {
+  std::unordered_map<ConnectionHandler*, Entry> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(handlers_);
+  }
+  for (auto& [key, entry] : left) entry.handler->abandon();
 }
 
 std::size_t ConnectionRegistry::size() {

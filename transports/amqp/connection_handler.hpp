@@ -28,6 +28,9 @@ class ConnectionHandler final : public proton::messaging_handler,
 
   // On the connection's thread: closes it with amqp:connection:forced.
   void close_for_shutdown();
+  // After the container stopped without this connection's close event: drops
+  // its links (detaching their consumers) with no more posts to Proton.
+  void abandon();
 
   void on_transport_open(proton::transport& transport) override;
   void on_connection_open(proton::connection& connection) override;
@@ -44,6 +47,7 @@ class ConnectionHandler final : public proton::messaging_handler,
   void on_tracker_settle(proton::tracker& tracker) override;
   void on_sender_close(proton::sender& sender) override;
   void on_sender_detach(proton::sender& sender) override;
+  void on_session_close(proton::session& session) override;
   void on_transport_error(proton::transport& transport) override;
   void on_transport_close(proton::transport& transport) override;
   void on_error(const proton::error_condition& condition) override;
@@ -71,6 +75,8 @@ class ConnectionRegistry {
   void remove(ConnectionHandler* handler);
   // Asks every connection to close; returns how many were asked.
   std::size_t close_all();
+  // Once the container has stopped: abandons and drops what is left.
+  void abandon_all();
   std::size_t size();
 
  private:

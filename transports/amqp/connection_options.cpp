@@ -9,7 +9,6 @@ proton::connection_options accepted_connection_options(const AmqpConfig& config,
                                                        proton::messaging_handler& handler) {
   proton::connection_options options;
   options.handler(handler);
-  options.container_id("junction");
   if (config.idle_timeout_ms > 0) options.idle_timeout(proton::duration(config.idle_timeout_ms));
   return options;
 }

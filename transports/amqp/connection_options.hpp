@@ -10,8 +10,8 @@ class messaging_handler;
 
 namespace junction::amqp {
 
-// What every accepted connection opens with: its handler, our container id,
-// the idle time-out. SASL (mechanisms, the authenticator) is configured here.
+// What every accepted connection opens with: its handler and the idle
+// time-out. SASL (mechanisms, the authenticator) is configured here.
 proton::connection_options accepted_connection_options(const AmqpConfig& config,
                                                        proton::messaging_handler& handler);
 

@@ -151,6 +151,157 @@ std::optional<proton::message_id> id_from_header(const Header& header, std::stri
   return std::nullopt;
 }
 
+// The message properties a record's reserved headers restore.
+struct RestoredProperties {
+  std::optional<proton::message_id> id;
+  std::optional<proton::message_id> correlation_id;
+  const std::string* content_type = nullptr;
+};
+
+// True if `header` restores a message property (then set in `restored`);
+// false if it is an application property.
+bool restore_property(const Header& header, RestoredProperties& restored) {
+  if (!header.key.starts_with(kReservedHeaderPrefix)) return false;
+  if (auto id = id_from_header(header, kMessageIdHeader)) {
+    restored.id = std::move(id);
+    return true;
+  }
+  if (auto id = id_from_header(header, kCorrelationIdHeader)) {
+    restored.correlation_id = std::move(id);
+    return true;
+  }
+  if (header.key == kContentTypeHeader && header.value) {
+    restored.content_type = &*header.value;
+    return true;
+  }
+  return false;
+}
+
+// AMQP 1.0 type codes (spec part 1.6) and section descriptors (part 3.2).
+namespace wire {
+constexpr std::uint8_t kDescribed = 0x00;
+constexpr std::uint8_t kSmallUlong = 0x53;
+constexpr std::uint8_t kNull = 0x40;
+constexpr std::uint8_t kUint = 0x70;
+constexpr std::uint8_t kInt = 0x71;
+constexpr std::uint8_t kUlong = 0x80;
+constexpr std::uint8_t kLong = 0x81;
+constexpr std::uint8_t kTimestamp = 0x83;
+constexpr std::uint8_t kUuid = 0x98;
+constexpr std::uint8_t kBinary8 = 0xa0;
+constexpr std::uint8_t kString8 = 0xa1;
+constexpr std::uint8_t kSymbol8 = 0xa3;
+constexpr std::uint8_t kBinary32 = 0xb0;
+constexpr std::uint8_t kString32 = 0xb1;
+constexpr std::uint8_t kSymbol32 = 0xb3;
+constexpr std::uint8_t kList32 = 0xd0;
+constexpr std::uint8_t kMap32 = 0xd1;
+
+constexpr std::uint8_t kHeader = 0x70;
+constexpr std::uint8_t kMessageAnnotations = 0x72;
+constexpr std::uint8_t kProperties = 0x73;
+constexpr std::uint8_t kApplicationProperties = 0x74;
+constexpr std::uint8_t kData = 0x75;
+constexpr std::uint8_t kAmqpValue = 0x77;
+}  // namespace wire
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void byte(std::uint8_t value) { out_.push_back(char(value)); }
+  void big_endian(std::uint64_t value, int bytes) {
+    char buffer[8];
+    for (int i = bytes - 1; i >= 0; --i, value >>= 8) buffer[i] = char(value & 0xff);
+    out_.append(buffer, std::size_t(bytes));
+  }
+  void section(std::uint8_t descriptor) {
+    const char described[] = {char(wire::kDescribed), char(wire::kSmallUlong), char(descriptor)};
+    out_.append(described, sizeof described);
+  }
+  void null() { byte(wire::kNull); }
+  void uint(std::uint32_t value) {
+    byte(wire::kUint);
+    big_endian(value, 4);
+  }
+  void int32(std::int32_t value) {
+    byte(wire::kInt);
+    big_endian(std::uint32_t(value), 4);
+  }
+  void int64(std::int64_t value) {
+    byte(wire::kLong);
+    big_endian(std::uint64_t(value), 8);
+  }
+  void timestamp(std::int64_t ms) {
+    byte(wire::kTimestamp);
+    big_endian(std::uint64_t(ms), 8);
+  }
+  void variable(std::uint8_t code8, std::uint8_t code32, std::string_view bytes) {
+    if (bytes.size() <= 0xff) {
+      byte(code8);
+      byte(std::uint8_t(bytes.size()));
+    } else {
+      byte(code32);
+      big_endian(bytes.size(), 4);
+    }
+    out_.append(bytes);
+  }
+  void string(std::string_view text) { variable(wire::kString8, wire::kString32, text); }
+  void symbol(std::string_view text) { variable(wire::kSymbol8, wire::kSymbol32, text); }
+  void binary(std::string_view bytes) { variable(wire::kBinary8, wire::kBinary32, bytes); }
+  // UTF-8 text as a string, other bytes as binary: what scalar_of gives.
+  void text_or_binary(std::string_view bytes) {
+    if (valid_utf8(bytes)) {
+      string(bytes);
+    } else {
+      binary(bytes);
+    }
+  }
+  void message_id(const proton::message_id& id) {
+    switch (id.type()) {
+      case proton::STRING:
+        string(proton::get<std::string>(id));
+        break;
+      case proton::ULONG:
+        byte(wire::kUlong);
+        big_endian(proton::get<std::uint64_t>(id), 8);
+        break;
+      case proton::UUID: {
+        byte(wire::kUuid);
+        const auto uuid = proton::get<proton::uuid>(id);
+        out_.append(reinterpret_cast<const char*>(uuid.begin()), uuid.size());
+        break;
+      }
+      case proton::BINARY: {
+        const auto bytes = proton::get<proton::binary>(id);
+        binary({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+        break;
+      }
+      default:
+        null();
+        break;
+    }
+  }
+
+  // A list or map in its 32-bit form; finish() writes its size and count.
+  std::size_t open_compound(std::uint8_t code) {
+    byte(code);
+    const std::size_t at = out_.size();
+    out_.append(8, '\0');
+    return at;
+  }
+  void finish(std::size_t at, std::uint32_t count) {
+    const auto size = std::uint32_t(out_.size() - at - 4);
+    for (int i = 0; i < 4; ++i) {
+      out_[at + std::size_t(i)] = char(size >> (24 - 8 * i));
+      out_[at + 4 + std::size_t(i)] = char(count >> (24 - 8 * i));
+    }
+  }
+
+ private:
+  std::string& out_;
+};
+
 Result<std::optional<std::string>> body_value(const proton::message& message) {
   const proton::value& body = message.body();
   switch (body.type()) {
@@ -248,22 +399,105 @@ void record_to_message(std::string_view topic, std::int32_t partition, const Sto
   if (record.timestamp_ms >= 0) message.creation_time(proton::timestamp(record.timestamp_ms));
 
   auto& properties = message.properties();
+  RestoredProperties restored;
   for (const Header& header : record.headers) {
-    if (header.key.starts_with(kReservedHeaderPrefix)) {
-      if (auto id = id_from_header(header, kMessageIdHeader)) {
-        message.id(*id);
-        continue;
-      }
-      if (auto id = id_from_header(header, kCorrelationIdHeader)) {
-        message.correlation_id(*id);
-        continue;
-      }
-      if (header.key == kContentTypeHeader && header.value) {
-        message.content_type(*header.value);
-        continue;
+    if (restore_property(header, restored)) continue;
+    properties.put(header.key, header.value ? scalar_of(*header.value) : proton::scalar());
+  }
+  if (restored.id) message.id(*restored.id);
+  if (restored.correlation_id) message.correlation_id(*restored.correlation_id);
+  if (restored.content_type) message.content_type(*restored.content_type);
+}
+
+void encode_record_message(std::string_view topic, std::int32_t partition,
+                           const StoredRecord& stored, std::uint32_t delivery_count,
+                           std::string& out) {
+  out.clear();
+  Writer writer(out);
+  const Record& record = stored.record;
+  // Sections, annotations and small headers fit in the slack: one allocation
+  // at most, and none once the buffer has grown to the usual record size.
+  out.reserve((record.value ? record.value->size() : 0) + 256);
+
+  if (delivery_count > 0) {
+    writer.section(wire::kHeader);
+    const auto fields = writer.open_compound(wire::kList32);
+    for (int unset = 0; unset < 4; ++unset) writer.null();  // durable .. first-acquirer
+    writer.uint(delivery_count);
+    writer.finish(fields, 5);
+  }
+
+  writer.section(wire::kMessageAnnotations);
+  const auto annotations = writer.open_compound(wire::kMap32);
+  std::uint32_t entries = 6;
+  if (record.key) {
+    writer.symbol(kPartitionKeyAnnotation);
+    writer.text_or_binary(*record.key);
+    entries += 2;
+  }
+  writer.symbol(kOffsetAnnotation);
+  writer.int64(stored.offset);
+  writer.symbol(kPartitionAnnotation);
+  writer.int32(partition);
+  writer.symbol(kTopicAnnotation);
+  writer.string(topic);
+  writer.finish(annotations, entries);
+
+  RestoredProperties restored;
+  std::uint32_t application_properties = 0;
+  for (const Header& header : record.headers) {
+    if (!restore_property(header, restored)) ++application_properties;
+  }
+  // Properties fields in order; the list ends at the last one set.
+  constexpr std::uint32_t kCorrelationIdField = 5;
+  constexpr std::uint32_t kContentTypeField = 6;
+  constexpr std::uint32_t kCreationTimeField = 9;
+  const std::uint32_t fields = record.timestamp_ms >= 0  ? kCreationTimeField + 1
+                               : restored.content_type   ? kContentTypeField + 1
+                               : restored.correlation_id ? kCorrelationIdField + 1
+                               : restored.id             ? 1
+                                                         : 0;
+  if (fields > 0) {
+    writer.section(wire::kProperties);
+    const auto list = writer.open_compound(wire::kList32);
+    for (std::uint32_t field = 0; field < fields; ++field) {
+      if (field == 0 && restored.id) {
+        writer.message_id(*restored.id);
+      } else if (field == kCorrelationIdField && restored.correlation_id) {
+        writer.message_id(*restored.correlation_id);
+      } else if (field == kContentTypeField && restored.content_type) {
+        writer.symbol(*restored.content_type);
+      } else if (field == kCreationTimeField) {
+        writer.timestamp(record.timestamp_ms);
+      } else {
+        writer.null();
       }
     }
-    properties.put(header.key, header.value ? scalar_of(*header.value) : proton::scalar());
+    writer.finish(list, fields);
+  }
+
+  if (application_properties > 0) {
+    writer.section(wire::kApplicationProperties);
+    const auto map = writer.open_compound(wire::kMap32);
+    RestoredProperties ignored;
+    for (const Header& header : record.headers) {
+      if (restore_property(header, ignored)) continue;
+      writer.string(header.key);
+      if (header.value) {
+        writer.text_or_binary(*header.value);
+      } else {
+        writer.null();
+      }
+    }
+    writer.finish(map, application_properties * 2);
+  }
+
+  if (record.value) {
+    writer.section(wire::kData);
+    writer.binary(*record.value);
+  } else {
+    writer.section(wire::kAmqpValue);
+    writer.null();
   }
 }
 

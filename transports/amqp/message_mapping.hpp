@@ -42,6 +42,13 @@ Result<void> message_to_record(const proton::message& message, Record& record);
 void record_to_message(std::string_view topic, std::int32_t partition, const StoredRecord& stored,
                        proton::message& message);
 
+// The message record_to_message describes, with the header's delivery-count
+// when not 0, encoded straight into `out` (cleared first): what a receiver
+// link sends, without building a proton::message per record.
+void encode_record_message(std::string_view topic, std::int32_t partition,
+                           const StoredRecord& stored, std::uint32_t delivery_count,
+                           std::string& out);
+
 // Bytes the record takes in a batch, for the size limit before producing.
 std::size_t record_payload_bytes(const Record& record);
 

@@ -5,11 +5,12 @@
 #include <proton/work_queue.hpp>
 
 #include <algorithm>
+#include <array>
 #include <map>
 
+#include "address.hpp"
 #include "amqp_conditions.hpp"
 #include "amqp_logger.hpp"
-#include "address.hpp"
 #include "connection_mailbox.hpp"
 #include "link_context.hpp"
 #include "message_mapping.hpp"
@@ -22,22 +23,24 @@ namespace {
 // The attempt keeps tags unique on the link when a record comes back to the
 // same receiver after an ack timeout.
 constexpr std::size_t kTagBytes = 16;
+using Tag = std::array<char, kTagBytes>;
 
-void put(proton::binary& tag, std::size_t at, std::uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i, value >>= 8) tag[at + std::size_t(i)] = value & 0xff;
+void put(char* at, std::uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i, value >>= 8) at[i] = char(value & 0xff);
 }
 
-std::uint64_t get(const proton::binary& tag, std::size_t at, int bytes) {
+std::uint64_t get(const char* at, int bytes) {
   std::uint64_t value = 0;
-  for (int i = 0; i < bytes; ++i) value = value << 8 | tag[at + std::size_t(i)];
+  for (int i = 0; i < bytes; ++i) value = value << 8 | std::uint8_t(at[i]);
   return value;
 }
 
-void encode_tag(proton::binary& tag, const DeliveredRecord& delivered) {
-  tag.resize(kTagBytes);
-  put(tag, 0, std::uint32_t(delivered.partition), 4);
-  put(tag, 4, std::uint32_t(delivered.attempt), 4);
-  put(tag, 8, std::uint64_t(delivered.record->offset), 8);
+Tag tag_for(const DeliveredRecord& delivered) {
+  Tag tag;
+  put(tag.data(), std::uint32_t(delivered.partition), 4);
+  put(tag.data() + 4, std::uint32_t(delivered.attempt), 4);
+  put(tag.data() + 8, std::uint64_t(delivered.record->offset), 8);
+  return tag;
 }
 
 struct TaggedRecord {
@@ -45,9 +48,11 @@ struct TaggedRecord {
   std::int64_t offset;
 };
 
-std::optional<TaggedRecord> decode_tag(const proton::binary& tag) {
-  if (tag.size() != kTagBytes) return std::nullopt;
-  return TaggedRecord{std::int32_t(get(tag, 0, 4)), std::int64_t(get(tag, 8, 8))};
+std::optional<TaggedRecord> tagged_record(const proton::tracker& tracker) {
+  const pn_delivery_tag_t tag =
+      pn_delivery_tag(ProtonCAccess<proton::tracker, pn_delivery_t>::get(tracker));
+  if (tag.size != kTagBytes) return std::nullopt;
+  return TaggedRecord{std::int32_t(get(tag.start, 4)), std::int64_t(get(tag.start + 8, 8))};
 }
 
 // Bytes of records the kernel may hand one link beyond what it acknowledged;
@@ -57,17 +62,13 @@ constexpr std::uint64_t kWindowBytes = 16u << 20;
 }  // namespace
 
 std::shared_ptr<OutgoingLink> OutgoingLink::open(proton::sender& sender, LinkContext& context) {
-  // A receiver attaching with snd-settle-mode "settled" asks for at-most-once.
-  const bool presettled = pn_link_remote_snd_settle_mode(c_link(sender)) == PN_SND_SETTLED;
-  sender.open(proton::sender_options()
-                  .delivery_mode(presettled ? proton::delivery_mode::AT_MOST_ONCE
-                                            : proton::delivery_mode::AT_LEAST_ONCE)
-                  .auto_settle(true));
   auto spec = subscription_for(sender);
   if (!spec) {
-    sender.close(condition_for(spec.error()));
+    refuse_link(sender, condition_for(spec.error()));
     return nullptr;
   }
+  // A receiver attaching with snd-settle-mode "settled" asks for at-most-once.
+  const bool presettled = pn_link_remote_snd_settle_mode(c_link(sender)) == PN_SND_SETTLED;
 
   std::shared_ptr<OutgoingLink> link(new OutgoingLink(sender, presettled));
   std::weak_ptr<OutgoingLink> weak = link;
@@ -93,9 +94,15 @@ std::shared_ptr<OutgoingLink> OutgoingLink::open(proton::sender& sender, LinkCon
   if (!consumer) {
     amqp_logger().info() << "receiver link '" << sender.name() << "' on '" << spec->topic
                          << "' refused: " << consumer.error().message;
-    sender.close(condition_for(consumer.error()));
+    refuse_link(sender, condition_for(consumer.error()));
     return nullptr;
   }
+  // Opened only now, so a refused link never looks attached to the client.
+  // Deliveries posted meanwhile run after this handler returns.
+  sender.open(proton::sender_options()
+                  .delivery_mode(presettled ? proton::delivery_mode::AT_MOST_ONCE
+                                            : proton::delivery_mode::AT_LEAST_ONCE)
+                  .auto_settle(true));
   link->consumer_ = std::move(consumer.value());
   link->window_ = options.max_unacked_records;
   amqp_logger().debug() << "receiver link '" << sender.name() << "' attached to '" << spec->topic
@@ -116,6 +123,7 @@ void OutgoingLink::closed() {
   consumer_->detach();
   consumer_.reset();
   waiting_.clear();
+  waiting_records_ = 0;
   unsettled_ = 0;
 }
 
@@ -128,6 +136,8 @@ void OutgoingLink::close_for(const Error& error) {
 
 void OutgoingLink::receive(std::shared_ptr<DeliveryBatch> batch) {
   if (!consumer_) return;
+  asked_for_more_ = false;
+  waiting_records_ += batch->records.size();
   waiting_.push_back(std::move(batch));
   send_waiting();
 }
@@ -141,18 +151,23 @@ void OutgoingLink::on_drain_start(proton::sender&) {}
 
 void OutgoingLink::send_waiting() {
   std::vector<std::pair<std::int32_t, std::int64_t>> sent_presettled;
+  pn_link_t* link = c_link(sender_);
   while (sender_.credit() > 0 && !waiting_.empty()) {
     DeliveryBatch& batch = *waiting_.front();
     const DeliveredRecord& delivered = batch.records[next_in_front_];
-    record_to_message(batch.topic, delivered.partition, *delivered.record, message_);
-    message_.delivery_count(std::uint32_t(delivered.attempt - 1));
-    encode_tag(tag_, delivered);
-    sender_.send(message_, tag_);
+    encode_record_message(batch.topic, delivered.partition, *delivered.record,
+                          std::uint32_t(delivered.attempt - 1), encoded_);
+    const Tag tag = tag_for(delivered);
+    pn_delivery_t* delivery = pn_delivery(link, pn_dtag(tag.data(), tag.size()));
+    pn_link_send(link, encoded_.data(), encoded_.size());
+    pn_link_advance(link);
     if (presettled_) {
+      pn_delivery_settle(delivery);
       sent_presettled.emplace_back(delivered.partition, delivered.record->offset);
     } else {
       ++unsettled_;
     }
+    --waiting_records_;
     if (++next_in_front_ == batch.records.size()) {
       waiting_.pop_front();
       next_in_front_ = 0;
@@ -183,9 +198,7 @@ void OutgoingLink::ack_presettled(std::vector<std::pair<std::int32_t, std::int64
 
 void OutgoingLink::on_accept(proton::tracker& tracker) { settle(tracker, Outcome::accept); }
 
-void OutgoingLink::on_reject(proton::tracker& tracker) {
-  settle(tracker, Outcome::dead_letter);
-}
+void OutgoingLink::on_reject(proton::tracker& tracker) { settle(tracker, Outcome::dead_letter); }
 
 // Modified counts as released, also with undeliverable-here: the kernel has
 // no per-consumer exclusion, so the record may come back to this link.
@@ -199,7 +212,7 @@ void OutgoingLink::on_settle(proton::tracker& tracker) {
 
 void OutgoingLink::settle(proton::tracker& tracker, Outcome outcome) {
   if (!consumer_) return;
-  const auto record = decode_tag(tracker.tag());
+  const auto record = tagged_record(tracker);
   if (!record) return;
   if (unsettled_ > 0) --unsettled_;
   Result<void> settled = [&] {
@@ -220,7 +233,10 @@ void OutgoingLink::settle(proton::tracker& tracker, Outcome outcome) {
   }
   // A receiver in rcv-settle-mode "second" waits for us to settle first.
   if (!tracker.settled()) tracker.settle();
-  schedule_window_update();
+  // With credit left, the next flow, batch or send narrows the window anyway
+  // (and sends cannot outrun the credit); a receiver that settles without
+  // granting more would otherwise leave records stranded here.
+  if (sender_.credit() == 0) schedule_window_update();
 }
 
 void OutgoingLink::schedule_window_update() {
@@ -242,8 +258,15 @@ void OutgoingLink::update_window() {
   if (!consumer_) return;
   const auto credit = std::uint32_t(std::max(0, sender_.credit()));
   const std::uint32_t window = unsettled_ + credit;
-  if (window == window_) return;
+  // Settlements and the credit that replaces them often leave the window as
+  // it was, and the kernel wakes by itself only once half of it is free. While
+  // the credit exceeds what waits here the kernel has room: ask once per
+  // batch, so deliveries keep pace with the receiver instead of coming in
+  // half-window waves.
+  const bool starved = credit > waiting_records_;
+  if (window == window_ && (!starved || asked_for_more_)) return;
   window_ = window;
+  asked_for_more_ = starved;
   consumer_->set_max_unacked(window, kWindowBytes);
 }
 

@@ -1,13 +1,12 @@
 #pragma once
 
-#include <proton/binary.hpp>
-#include <proton/message.hpp>
 #include <proton/sender.hpp>
 #include <proton/tracker.hpp>
 
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "junction/kernel.hpp"
@@ -28,7 +27,7 @@ struct LinkContext;
 class OutgoingLink : public std::enable_shared_from_this<OutgoingLink> {
  public:
   // Answers the client's attach: opens `sender` on the subscription its
-  // source names, or opens and at once closes it with a condition (then null).
+  // source names, or refuses it with a condition (then null).
   static std::shared_ptr<OutgoingLink> open(proton::sender& sender, LinkContext& context);
   ~OutgoingLink();
   OutgoingLink(const OutgoingLink&) = delete;
@@ -67,13 +66,14 @@ class OutgoingLink : public std::enable_shared_from_this<OutgoingLink> {
   // partly sent up to `next_in_front_`.
   std::deque<std::shared_ptr<DeliveryBatch>> waiting_;
   std::size_t next_in_front_ = 0;
+  std::size_t waiting_records_ = 0;
   std::uint32_t unsettled_ = 0;
   std::uint32_t window_ = 0;
   bool window_update_scheduled_ = false;
+  bool asked_for_more_ = false;
 
   // Reused for every delivery: no allocation per message once warm.
-  proton::message message_;
-  proton::binary tag_;
+  std::string encoded_;
 };
 
 }  // namespace junction::amqp

@@ -3,11 +3,13 @@
 #include <proton/connection.h>
 #include <proton/delivery.h>
 #include <proton/link.h>
+#include <proton/session.h>
 #include <proton/transport.h>
 
 #include <proton/connection.hpp>
 #include <proton/delivery.hpp>
 #include <proton/link.hpp>
+#include <proton/session.hpp>
 #include <proton/transport.hpp>
 
 namespace junction::amqp {
@@ -29,6 +31,9 @@ inline pn_link_t* c_link(const proton::link& link) {
 }
 inline pn_delivery_t* c_delivery(const proton::delivery& delivery) {
   return ProtonCAccess<proton::delivery, pn_delivery_t>::get(delivery);
+}
+inline pn_session_t* c_session(const proton::session& session) {
+  return ProtonCAccess<proton::session, pn_session_t>::get(session);
 }
 inline pn_connection_t* c_connection(const proton::connection& connection) {
   return ProtonCAccess<proton::connection, pn_connection_t>::get(connection);

@@ -83,6 +83,7 @@ std::vector<ReadRecord> read_with_kafka(const AmqpTestBroker& broker, const std:
     }
     records.push_back(std::move(record));
   }
+  EXPECT_EQ(records.size(), std::size_t(count)) << output.err;
   return records;
 }
 
@@ -122,10 +123,14 @@ TEST(AmqpProduce, TenThousandUnsettledMessagesAreAcceptedAndStoredIntact) {
   AmqpTestBroker broker({"[topics]\ndefault_partitions = 3\nflush = \"always\"\n", "", true});
   ASSERT_TRUE(broker.start());
   constexpr int kCount = 10000;
-  constexpr long long kTimestampBase = 1700000000000;
+  // Recent: retention deletes records by their timestamp, as Kafka does.
+  const long long timestamp_base = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count() -
+                                   60000;
   auto output =
       send(broker, "orders", kCount,
-           {"--keyed", "--properties", "--timestamp-base", std::to_string(kTimestampBase)});
+           {"--keyed", "--properties", "--timestamp-base", std::to_string(timestamp_base)});
   ASSERT_EQ(output.status, 0) << output.err;
   auto result = result_of(output);
   EXPECT_EQ(result["accepted"], std::to_string(kCount))
@@ -152,7 +157,7 @@ TEST(AmqpProduce, TenThousandUnsettledMessagesAreAcceptedAndStoredIntact) {
     const std::string key = "key-" + std::to_string(i % 13);
     EXPECT_EQ(record.key, hex(key));
     EXPECT_EQ(record.partition, partition_for_key(key, 3)) << "message " << i;
-    EXPECT_EQ(record.timestamp, kTimestampBase + i);
+    EXPECT_EQ(record.timestamp, timestamp_base + i);
     std::map<std::string, std::string> expected_headers{
         {hex("amqp-message-id"), hex("id-" + std::to_string(i))},
         {hex("amqp-correlation-id-ulong"), hex(std::to_string(i))},
@@ -326,7 +331,10 @@ TEST(AmqpProduce, ConcurrentSendersAllGetTheirMessagesStored) {
   for (const char* address : {"shared", "shared", "shared/0", "shared/1"}) {
     senders.push_back(start_sender(broker, address, 5000));
   }
-  for (auto& sender : senders) EXPECT_EQ(finished_result(*sender)["accepted"], "5000");
+  for (auto& sender : senders) {
+    EXPECT_EQ(finished_result(*sender)["accepted"], "5000")
+        << sender->stderr_text() << broker.process().log();
+  }
   EXPECT_EQ(read_with_kafka(broker, "shared", 2, 20000).size(), 20000u);
 }
 

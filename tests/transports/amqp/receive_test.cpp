@@ -319,6 +319,27 @@ TEST(AmqpReceive, AtMostOnceReceiversGetMessagesPresettled) {
   EXPECT_EQ(bodies(parse_messages(lines_of(after.out))), as_set(marker));
 }
 
+TEST(AmqpReceive, DeletingTheTopicClosesItsReceiversWithNotFound) {
+  AmqpTestBroker broker(with_kafka(kBrokerToml));
+  ASSERT_TRUE(broker.start());
+  produce(broker, "doomed", 0, "last", 1);
+  auto broadcast = start_receiver(broker, "doomed", {"--start", "earliest"});
+  auto member = start_receiver(broker, "doomed::group");
+  ASSERT_TRUE(wait_until([&] { return messages(*broadcast).size() == 1; }, 20s))
+      << describe(*broadcast);
+
+  auto deleted =
+      run_amqp_client("kafka_delete_topic.py",
+                      {"--bootstrap", broker.kafka_bootstrap(), "--topic", "doomed"}, {}, 30s);
+  ASSERT_EQ(deleted.status, 0) << deleted.out << deleted.err;
+  for (auto* receiver : {broadcast.get(), member.get()}) {
+    EXPECT_EQ(receiver->wait(20s), 4) << describe(*receiver);
+    EXPECT_TRUE(receiver->wait_for_line(
+        [](const std::string& line) { return line.starts_with("error amqp:not-found"); }, 1s))
+        << describe(*receiver);
+  }
+}
+
 TEST(AmqpReceive, AnUnknownTopicIsNotFoundWhenTopicsAreNotCreatedOnDemand) {
   AmqpTestBroker broker(with_kafka("[topics]\nauto_create = false\n"));
   ASSERT_TRUE(broker.start());

@@ -93,8 +93,8 @@ class Receiver(MessagingHandler):
     def on_message(self, event):
         message = event.message
         annotations = message.annotations or {}
-        emit("message", annotations.get(symbol("x-opt-partition")),
-             annotations.get(symbol("x-opt-offset")), message.delivery_count,
+        emit("message", int(annotations.get(symbol("x-opt-partition"), -1)),
+             int(annotations.get(symbol("x-opt-offset"), -1)), message.delivery_count,
              annotations.get(symbol("x-opt-topic")), text(message.body))
         outcome = self.args.outcome
         delivery = event.delivery
