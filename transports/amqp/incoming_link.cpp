@@ -102,7 +102,9 @@ void IncomingLink::on_message(proton::delivery& delivery, proton::message& messa
     batch->unsettled.push_back(delivery);
   }
   ++in_flight_messages_;
-  schedule_flush();
+  // Deliveries read from the socket with this one are queued behind it:
+  // they join the batch, which goes to the kernel after the last of them.
+  if (pn_link_queued(c_link(receiver_)) == 0) flush();
 }
 
 Result<std::int32_t> IncomingLink::partition_for(const Record& record) {
@@ -124,18 +126,7 @@ IncomingLink::Batch& IncomingLink::batch_for(std::int32_t partition) {
   return batches_.back();
 }
 
-// Runs after the events already read from the socket, so one flush takes
-// every message that arrived together.
-void IncomingLink::schedule_flush() {
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
-  receiver_.work_queue().add([weak = weak_from_this()] {
-    if (auto self = weak.lock()) self->flush();
-  });
-}
-
 void IncomingLink::flush() {
-  flush_scheduled_ = false;
   unkeyed_partition_.reset();
   auto batches = std::move(batches_);
   batches_.clear();

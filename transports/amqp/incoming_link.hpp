@@ -53,7 +53,6 @@ class IncomingLink : public std::enable_shared_from_this<IncomingLink> {
 
   Result<std::int32_t> partition_for(const Record& record);
   Batch& batch_for(std::int32_t partition);
-  void schedule_flush();
   void flush();
   void produce(Batch batch);
   void on_produced(std::uint64_t id, const Result<ProduceAck>& result);
@@ -67,7 +66,6 @@ class IncomingLink : public std::enable_shared_from_this<IncomingLink> {
   std::vector<Batch> batches_;
   // Unkeyed messages of one flush share a partition, so they make one batch.
   std::optional<std::int32_t> unkeyed_partition_;
-  bool flush_scheduled_ = false;
   bool closed_ = false;
   std::unordered_map<std::uint64_t, InFlight> in_flight_produces_;
   std::uint64_t next_produce_id_ = 0;
