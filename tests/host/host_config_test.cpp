@@ -169,3 +169,23 @@ TEST(HostConfig, MissingFileIsAnError) {
 
 }  // namespace
 }  // namespace junction::host
+
+namespace junction {
+namespace {
+
+TEST(ParseHostPort, AcceptsNamesIpv4AndBracketedIpv6) {
+  auto named = parse_host_port("broker1.example.com:9092");
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->host, "broker1.example.com");
+  EXPECT_EQ(named->port, 9092);
+  auto v6 = parse_host_port("[::1]:5672");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 5672);
+  for (const char* bad : {"9092", ":9092", "host:", "host:65536", "host:12x", "[]:1"}) {
+    EXPECT_FALSE(parse_host_port(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace junction

@@ -31,7 +31,4 @@ struct KafkaConfig {
 // Reads the table; errors are recorded in `config` with file:line:column.
 KafkaConfig parse_kafka_config(ConfigSection& config);
 
-// Splits "host:port" (or "[v6]:port"); false if it is not one.
-bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port);
-
 }  // namespace junction::kafka

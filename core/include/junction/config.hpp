@@ -3,11 +3,20 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace junction {
+
+// "host:port", the way every network transport's listen key is written.
+struct HostPort {
+  std::string host;  // a name, an IPv4 address, or an IPv6 address without brackets
+  std::uint16_t port = 0;
+};
+// Parses "host:port" or "[v6]:port"; nullopt if `text` is not one.
+std::optional<HostPort> parse_host_port(std::string_view text);
 
 // One table of the TOML config, as a plugin sees its own keys. Reading a key
 // marks it known; a wrong type or range is recorded as an error naming
