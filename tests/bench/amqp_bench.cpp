@@ -64,9 +64,14 @@
 #include <utility>
 #include <vector>
 
+#include "latency_figures.hpp"
 #include "support/junctiond_process.hpp"
 
 namespace {
+
+using junction::bench::percentiles;
+using junction::bench::Percentiles;
+using junction::bench::steady_nanoseconds;
 
 using SteadyClock = std::chrono::steady_clock;
 using junction::testing::JunctiondProcess;
@@ -127,11 +132,6 @@ Options parse_options(int argc, char** argv) {
   if (options.credit < 1) usage_error("credit must be at least 1");
   if (options.latency_rate < 1) usage_error("latency rate must be at least 1");
   return options;
-}
-
-std::int64_t steady_nanoseconds() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
-      .count();
 }
 
 double seconds_between(std::int64_t from_nanoseconds, std::int64_t to_nanoseconds) {
@@ -629,26 +629,6 @@ Rate measure_both(const Broker& broker, const std::string& queue, Settlement set
   report_mismatched_settlement(broker, both.receiver, settlement);
   const auto end = std::max(both.sender.done_at(), both.receiver.done_at());
   return {messages, seconds_between(both.sender.started_at(), end)};
-}
-
-struct Percentiles {
-  double p50_ms = 0;
-  double p99_ms = 0;
-  double max_ms = 0;
-};
-
-Percentiles percentiles(std::vector<std::int64_t> nanoseconds) {
-  Percentiles result;
-  if (nanoseconds.empty()) return result;
-  std::sort(nanoseconds.begin(), nanoseconds.end());
-  auto at = [&](double fraction) {
-    const auto index = std::min(nanoseconds.size() - 1, std::size_t(fraction * nanoseconds.size()));
-    return double(nanoseconds[index]) / 1e6;
-  };
-  result.p50_ms = at(0.50);
-  result.p99_ms = at(0.99);
-  result.max_ms = double(nanoseconds.back()) / 1e6;
-  return result;
 }
 
 struct Latency {

@@ -45,9 +45,14 @@
 #include <utility>
 #include <vector>
 
+#include "latency_figures.hpp"
 #include "support/junctiond_process.hpp"
 
 namespace {
+
+using junction::bench::percentiles;
+using junction::bench::Percentiles;
+using junction::bench::steady_nanoseconds;
 
 using SteadyClock = std::chrono::steady_clock;
 using junction::testing::JunctiondProcess;
@@ -108,11 +113,6 @@ Options parse_options(int argc, char** argv) {
 
 double seconds_between(SteadyClock::time_point from, SteadyClock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
-}
-
-std::int64_t steady_nanoseconds() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
-      .count();
 }
 
 struct KafkaDeleter {
@@ -373,26 +373,6 @@ ConsumeRate consume_throughput(const std::string& bootstrap, const std::string& 
 }
 
 // ---- latency ---------------------------------------------------------------
-
-struct Percentiles {
-  double p50_ms = 0;
-  double p99_ms = 0;
-  double max_ms = 0;
-};
-
-Percentiles percentiles(std::vector<std::int64_t> nanoseconds) {
-  Percentiles result;
-  if (nanoseconds.empty()) return result;
-  std::sort(nanoseconds.begin(), nanoseconds.end());
-  auto at = [&](double fraction) {
-    const auto index = std::min(nanoseconds.size() - 1, std::size_t(fraction * nanoseconds.size()));
-    return double(nanoseconds[index]) / 1e6;
-  };
-  result.p50_ms = at(0.50);
-  result.p99_ms = at(0.99);
-  result.max_ms = double(nanoseconds.back()) / 1e6;
-  return result;
-}
 
 struct Latency {
   std::int64_t sent = 0;
