@@ -1,6 +1,9 @@
 #include "io_loop.hpp"
 
+#include <array>
+#include <cerrno>
 #include <chrono>
+#include <span>
 #include <string>
 #include <variant>
 
@@ -18,10 +21,21 @@ using namespace std::chrono_literals;
 constexpr int kReadsPerRound = 2048;
 constexpr auto kPollInterval = 100ms;
 constexpr auto kTopicRescanInterval = 500ms;
+constexpr auto kHeartbeatCheckInterval = 100ms;
 constexpr auto kStopDeadline = 10s;
 constexpr int kRouterSendHwm = 100000;
 // Time for the last answers to leave when the sockets close.
 constexpr int kCloseLingerMs = 200;
+
+// A signal meant for junctiond's own handling must not end the I/O thread.
+void poll_ignoring_signals(std::span<zmq::pollitem_t> items, std::chrono::milliseconds timeout) {
+  try {
+    zmq::poll(items.data(), items.size(), timeout);
+  } catch (const zmq::error_t& error) {
+    if (error.num() != EINTR) throw;
+    for (auto& item : items) item.revents = 0;
+  }
+}
 
 template <class... Visitors>
 struct Overloaded : Visitors... {
@@ -79,24 +93,29 @@ bool IoLoop::reply(const Envelope& peer, const std::vector<std::string_view>& fr
 }
 
 void IoLoop::run() {
-  zmq::pollitem_t items[] = {
+  std::array<zmq::pollitem_t, 4> items{{
       {router_.handle(), 0, ZMQ_POLLIN, 0},
       {pull_.handle(), 0, ZMQ_POLLIN, 0},
       {xpub_.handle(), 0, ZMQ_POLLIN, 0},
       {nullptr, mailbox_->wake_fd(), ZMQ_POLLIN, 0},
-  };
+  }};
+  auto next_heartbeat_check = std::chrono::steady_clock::now() + kHeartbeatCheckInterval;
   auto next_rescan = std::chrono::steady_clock::now() + kTopicRescanInterval;
   while (!stopping_) {
-    zmq::poll(items, 4, kPollInterval);
+    poll_ignoring_signals(items, kPollInterval);
     if (items[0].revents & ZMQ_POLLIN) read_router();
     if (items[1].revents & ZMQ_POLLIN) read_pull();
     if (items[2].revents & ZMQ_POLLIN) read_xpub();
     produce_.flush();
     if (items[3].revents & ZMQ_POLLIN) mailbox_->run_pending();
-    sessions_.detach_silent_peers();
-    if (std::chrono::steady_clock::now() >= next_rescan) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_heartbeat_check) {
+      sessions_.detach_silent_peers();
+      next_heartbeat_check = now + kHeartbeatCheckInterval;
+    }
+    if (now >= next_rescan) {
       broadcaster_.rescan();
-      next_rescan = std::chrono::steady_clock::now() + kTopicRescanInterval;
+      next_rescan = now + kTopicRescanInterval;
     }
   }
   shut_down();
@@ -109,7 +128,7 @@ void IoLoop::shut_down() {
   const auto deadline = std::chrono::steady_clock::now() + kStopDeadline;
   zmq::pollitem_t wake{nullptr, mailbox_->wake_fd(), ZMQ_POLLIN, 0};
   while (produce_.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
-    zmq::poll(&wake, 1, 50ms);
+    poll_ignoring_signals(std::span(&wake, 1), 50ms);
     mailbox_->run_pending();
   }
   mailbox_->run_pending();

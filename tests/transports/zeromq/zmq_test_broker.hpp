@@ -24,7 +24,9 @@ class ZmqTestBroker {
   ZmqTestBroker() : ZmqTestBroker(Options{}) {}
   explicit ZmqTestBroker(Options options);
 
-  bool start() { return process_->start(); }
+  bool start(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    return process_->start(timeout);
+  }
   int stop() { return process_->stop(); }
   JunctiondProcess& process() { return *process_; }
 
