@@ -56,24 +56,26 @@ void QueueSessions::subscribe(const Envelope& peer, const SubscribeCommand& comm
     return error(peer, error_code(consumer.error().code), consumer.error().message);
   }
   sessions_.emplace(key, Session{id, peer, command.group, std::move(*consumer)});
+  keys_by_id_.emplace(id, key);
   log_.debug() << "peer joined group \"" << command.group << "\" of topic \"" << command.topic
                << "\" with credit " << command.credit;
   send_(peer, {kVersion, "OK", command.topic, command.group});
 }
 
-QueueSessions::Session* QueueSessions::find(std::uint64_t id, SessionKey& key) {
-  for (auto& [session_key, session] : sessions_) {
-    if (session.id == id) {
-      key = session_key;
-      return &session;
-    }
-  }
-  return nullptr;
+QueueSessions::Session* QueueSessions::find(std::uint64_t id) {
+  auto key = keys_by_id_.find(id);
+  if (key == keys_by_id_.end()) return nullptr;
+  return &sessions_.at(key->second);
+}
+
+void QueueSessions::erase(std::map<SessionKey, Session>::iterator session) {
+  session->second.consumer->detach();
+  keys_by_id_.erase(session->second.id);
+  sessions_.erase(session);
 }
 
 void QueueSessions::deliver(std::uint64_t id, const DeliveryBatch& batch) {
-  SessionKey key;
-  auto* session = find(id, key);
+  auto* session = find(id);
   // Detached meanwhile: the kernel has already given these records to others.
   if (!session) return;
   std::vector<std::string_view> frames;
@@ -109,8 +111,7 @@ void QueueSessions::unsubscribe(const Envelope& peer, const std::string& topic) 
   if (session == sessions_.end()) {
     return error(peer, codes::not_subscribed, "no subscription to \"" + topic + "\" on this peer");
   }
-  session->second.consumer->detach();
-  sessions_.erase(session);
+  erase(session);
   send_(peer, {kVersion, "OK", topic});
 }
 
@@ -129,8 +130,7 @@ void QueueSessions::detach_silent_peers() {
       if (session->first.first == peer->first) {
         log_.info() << "detached a silent consumer of \"" << session->first.second << "\" (group \""
                     << session->second.group << "\"): no frame for " << heartbeat_.count() << " ms";
-        session->second.consumer->detach();
-        session = sessions_.erase(session);
+        erase(session++);
       } else {
         ++session;
       }
@@ -140,16 +140,15 @@ void QueueSessions::detach_silent_peers() {
 }
 
 void QueueSessions::closed_by_kernel(std::uint64_t id, const Error& closed) {
-  SessionKey key;
-  auto* session = find(id, key);
-  if (!session) return;
-  error(session->peer, error_code(closed.code), closed.message);
-  sessions_.erase(key);
+  auto key = keys_by_id_.find(id);
+  if (key == keys_by_id_.end()) return;
+  auto session = sessions_.find(key->second);
+  error(session->second.peer, error_code(closed.code), closed.message);
+  erase(session);
 }
 
 void QueueSessions::detach_all() {
-  for (auto& [key, session] : sessions_) session.consumer->detach();
-  sessions_.clear();
+  while (!sessions_.empty()) erase(sessions_.begin());
 }
 
 }  // namespace junction::zeromq

@@ -48,7 +48,8 @@ class QueueSessions {
 
   void deliver(std::uint64_t id, const DeliveryBatch& batch);
   void closed_by_kernel(std::uint64_t id, const Error& error);
-  Session* find(std::uint64_t id, SessionKey& key);
+  Session* find(std::uint64_t id);
+  void erase(std::map<SessionKey, Session>::iterator session);
   void error(const Envelope& peer, const char* code, const std::string& text);
 
   Kernel& kernel_;
@@ -58,6 +59,9 @@ class QueueSessions {
   const Logger& log_;
   std::uint64_t next_id_ = 1;
   std::map<SessionKey, Session> sessions_;
+  // Kernel callbacks name their session by id: a key may be reused by a new
+  // session after a detach, an id never is.
+  std::map<std::uint64_t, SessionKey> keys_by_id_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_heard_;
 };
 
