@@ -7,6 +7,7 @@ find_package(Snappy REQUIRED CONFIG)
 find_package(zstd REQUIRED CONFIG)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+find_package(cppzmq REQUIRED)
 
 # Qpid Proton C++ ships no CMake package, and Debian's libqpid-proton-cpp.pc
 # names .pc files no package installs: find the library and header directly.
