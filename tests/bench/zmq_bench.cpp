@@ -6,9 +6,12 @@
 //             offset, timestamp, key, value]; a SUB subscribed to the topic
 //             counts them. Timed from the first send to the N-th record
 //             arriving at the SUB.
-// raw         the ceiling: the same PUSH sending the same N multipart
-//             messages straight to a PULL, no broker, timed from the first
-//             send to the N-th message arriving.
+// raw         the ceiling for the same messages: the same PUSH sending the
+//             same N five-frame produce messages straight to a PULL, no
+//             broker, timed from the first send to the N-th one arriving.
+// raw-1frame  the ceiling of ZeroMQ itself: N single 100-byte frames, PUSH
+//             straight to PULL. ZeroMQ pays per frame, so this is several
+//             times the five-frame rate.
 // Values are 100 bytes; everything runs over TCP on loopback.
 //
 // Before each junctiond run the SUB subscribes, then a warm-up record is
@@ -18,6 +21,7 @@
 // reported; the SUB waits for them until nothing arrives for a while.
 //
 // Run: tests/zmq_bench [records] [--target=junctiond|raw|both] [--runs=K]
+// (raw: both raw pairs; both: junctiond and both raw pairs)
 // The targets take turns K times (default 3); the median run counts. Figures
 // and method: docs/performance.md.
 #include <zmq.hpp>
@@ -106,10 +110,17 @@ std::vector<std::uint16_t> distinct_free_ports(std::size_t count) {
   return ports;
 }
 
+enum class Shape { produce_frames, single_frame };
+
 // A PUSH that never drops (a full queue blocks it) sending `records` produce
-// frames for `topic`.
-void push_records(zmq::socket_t& push, const std::string& topic, std::int64_t records) {
+// messages for `topic`, or bare values.
+void push_records(zmq::socket_t& push, Shape shape, const std::string& topic,
+                  std::int64_t records) {
   const std::string value(kValueBytes, 'v');
+  if (shape == Shape::single_frame) {
+    for (std::int64_t i = 0; i < records; ++i) push.send(zmq::buffer(value), zmq::send_flags::none);
+    return;
+  }
   for (std::int64_t i = 0; i < records; ++i) {
     push.send(zmq::buffer("J1", 2), zmq::send_flags::sndmore);
     push.send(zmq::buffer("PUB", 3), zmq::send_flags::sndmore);
@@ -181,10 +192,11 @@ struct Run {
 
 // Pushes `records` while `counter` counts them; the rate is what arrived over
 // the time from the first send to the last arrival.
-Run measure(zmq::socket_t& push, Counter& counter, const std::string& topic, std::int64_t records) {
+Run measure(zmq::socket_t& push, Counter& counter, Shape shape, const std::string& topic,
+            std::int64_t records) {
   counter.start();
   const auto started = SteadyClock::now();
-  push_records(push, topic, records);
+  push_records(push, shape, topic, records);
   counter.join();
   if (!counter.failure().empty()) throw std::runtime_error(counter.failure());
   Run run;
@@ -207,7 +219,10 @@ class Target {
 // PUSH -> PULL in this process over loopback TCP, no broker.
 class RawPair : public Target {
  public:
-  const char* name() const override { return "raw"; }
+  explicit RawPair(Shape shape) : shape_(shape) {}
+  const char* name() const override {
+    return shape_ == Shape::produce_frames ? "raw" : "raw-1frame";
+  }
   Run run_once(int, std::int64_t records) override {
     const auto port = junction::testing::free_port();
     zmq::socket_t pull(context_, zmq::socket_type::pull);
@@ -218,11 +233,12 @@ class RawPair : public Target {
     push.set(zmq::sockopt::sndhwm, 0);
     push.set(zmq::sockopt::linger, 0);
     push.connect(tcp_endpoint(port));
-    Counter counter(pull, 4, records);
-    return measure(push, counter, "raw", records);
+    Counter counter(pull, shape_ == Shape::produce_frames ? 4 : 0, records);
+    return measure(push, counter, shape_, "raw", records);
   }
 
  private:
+  const Shape shape_;
   zmq::context_t context_;
 };
 
@@ -262,7 +278,7 @@ class Junctiond : public Target {
     push.set(zmq::sockopt::linger, 0);
     push.connect(tcp_endpoint(ports_[2]));
     Counter counter(sub, 5, records);
-    return measure(push, counter, topic, records);
+    return measure(push, counter, Shape::produce_frames, topic, records);
   }
 
  private:
@@ -307,7 +323,7 @@ class Junctiond : public Target {
 };
 
 void print_run(const char* target, const Run& run) {
-  std::printf("%-9s %10.0f records/s  (%lld of %lld received in %.3f s", target, run.per_second(),
+  std::printf("%-10s %9.0f records/s  (%lld of %lld received in %.3f s", target, run.per_second(),
               static_cast<long long>(run.received), static_cast<long long>(run.sent), run.seconds);
   if (run.dropped() > 0) std::printf(", %lld DROPPED", static_cast<long long>(run.dropped()));
   std::printf(")\n");
@@ -339,9 +355,11 @@ void run_benchmark(const Options& options, const std::vector<Target*>& targets) 
     print_run(targets[t]->name(), middle);
     for (const auto& run : runs[t]) dropped += run.dropped();
   }
-  if (targets.size() == 2) {
-    std::printf("junctiond/raw: %.1f%%  (goal >= 50%%)\n",
+  if (targets.size() == 3) {
+    std::printf("junctiond/raw (same five-frame messages): %.1f%%  (goal >= 50%%)\n",
                 medians[1] > 0 ? 100 * medians[0] / medians[1] : 0);
+    std::printf("junctiond/raw-1frame (single 100-byte frames): %.1f%%\n",
+                medians[2] > 0 ? 100 * medians[0] / medians[2] : 0);
   }
   if (dropped > 0) {
     std::printf("%lld records dropped over all runs\n", static_cast<long long>(dropped));
@@ -359,10 +377,14 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   std::optional<Junctiond> junctiond;
   std::optional<RawPair> raw;
+  std::optional<RawPair> raw_single_frame;
   try {
     std::vector<Target*> targets;
     if (options.junctiond) targets.push_back(&junctiond.emplace());
-    if (options.raw) targets.push_back(&raw.emplace());
+    if (options.raw) {
+      targets.push_back(&raw.emplace(Shape::produce_frames));
+      targets.push_back(&raw_single_frame.emplace(Shape::single_frame));
+    }
     run_benchmark(options, targets);
     return 0;
   } catch (const std::exception& error) {
