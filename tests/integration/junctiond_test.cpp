@@ -253,6 +253,17 @@ TEST(Junctiond, EmbeddedDefaultRunsWithDataInTheWorkingDirectory) {
                            "print('amqp ok')"});
   EXPECT_EQ(amqp.status, 0) << amqp.err;
   EXPECT_THAT(amqp.out, HasSubstr("amqp ok"));
+  // ... and the ZeroMQ transport's ROUTER on 5555.
+  auto zeromq = run_command({"/usr/bin/python3", "-c",
+                             "import zmq\n"
+                             "d = zmq.Context().socket(zmq.DEALER)\n"
+                             "d.setsockopt(zmq.RCVTIMEO, 10000)\n"
+                             "d.setsockopt(zmq.LINGER, 0)\n"
+                             "d.connect('tcp://127.0.0.1:5555')\n"
+                             "d.send_multipart([b'J1', b'PUB', b'embedded', b'', b'hi'])\n"
+                             "print(d.recv_multipart()[1].decode())"});
+  EXPECT_EQ(zeromq.status, 0) << zeromq.err;
+  EXPECT_THAT(zeromq.out, HasSubstr("ACK"));
   EXPECT_EQ(broker.stop(), 0);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / "~lock"));
   EXPECT_TRUE(broker.log_contains("(config: <embedded default>)"));

@@ -19,6 +19,7 @@ constexpr int kReadsPerRound = 2048;
 constexpr auto kPollInterval = 100ms;
 constexpr auto kTopicRescanInterval = 500ms;
 constexpr auto kStopDeadline = 10s;
+constexpr int kRouterSendHwm = 100000;
 // Time for the last answers to leave when the sockets close.
 constexpr int kCloseLingerMs = 200;
 
@@ -50,9 +51,10 @@ IoLoop::~IoLoop() = default;
 
 Result<void> IoLoop::bind() {
   try {
-    // Answers to a peer whose queue is full are dropped rather than blocking
-    // everyone else; credit keeps a well-behaved consumer far below it.
-    router_.set(zmq::sockopt::sndhwm, 0);
+    // A ROUTER drops what a full peer queue cannot take instead of blocking
+    // everyone else; credit keeps consumers far below this, and a producer
+    // only reaches it by not reading its ACKs.
+    router_.set(zmq::sockopt::sndhwm, kRouterSendHwm);
     router_.set(zmq::sockopt::rcvhwm, 100000);
     router_.bind(config_.listen);
     pull_.set(zmq::sockopt::rcvhwm, 100000);

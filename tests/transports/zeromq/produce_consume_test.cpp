@@ -38,7 +38,7 @@ std::map<Position, int> positions(const ClientProcess& client, const std::string
 
 TEST(ZeromqProduceConsume, QueueGroupGetsEveryRecordOnceAndLosesNoneWhenAConsumerDies) {
   ZmqTestBroker broker({.broker_toml = "[topics]\ndefault_partitions = 3\nflush = \"always\"\n",
-                        .transport_toml = "heartbeat_ms = 1000\n"});
+                        .transport_toml = "heartbeat_ms = 2000\n"});
   ASSERT_TRUE(broker.start());
 
   auto produced = run_zmq_client("produce.py", {broker.router(), "jobs", std::to_string(kRecords)});
@@ -76,6 +76,11 @@ TEST(ZeromqProduceConsume, QueueGroupGetsEveryRecordOnceAndLosesNoneWhenAConsume
         << position.offset;
   }
   EXPECT_GT(positions(*second, "acked").size(), 0u) << "the group did not share the work";
+  for (const auto* survivor : {first.get(), second.get()}) {
+    for (const auto& line : survivor->lines()) {
+      EXPECT_EQ(line.rfind("unexpected", 0), std::string::npos) << line;
+    }
+  }
   EXPECT_TRUE(broker.process().log_contains("detached a silent consumer"));
   EXPECT_EQ(broker.stop(), 0);
 }
