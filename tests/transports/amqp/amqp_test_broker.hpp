@@ -18,8 +18,8 @@ namespace junction::testing {
 class AmqpTestBroker {
  public:
   struct Options {
-    std::string broker_toml;
-    std::string transport_toml;
+    std::string broker_toml{};
+    std::string transport_toml{};
     bool with_kafka = false;
   };
   AmqpTestBroker() : AmqpTestBroker(Options{}) {}

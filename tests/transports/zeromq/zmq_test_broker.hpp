@@ -17,8 +17,8 @@ namespace junction::testing {
 class ZmqTestBroker {
  public:
   struct Options {
-    std::string broker_toml;
-    std::string transport_toml;
+    std::string broker_toml{};
+    std::string transport_toml{};
     bool with_kafka = false;
   };
   ZmqTestBroker() : ZmqTestBroker(Options{}) {}
