@@ -117,21 +117,33 @@ function cell(text, className) {
   return td;
 }
 
-// Binary payloads arrive base64-encoded; they are shown as such, marked.
+// A record with any non-UTF-8 byte arrives with every field base64-encoded;
+// fields that decode to UTF-8 are shown as text, the others stay base64, marked.
+function readable(text, encoding) {
+  if (encoding !== "base64") return { text, binary: false };
+  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), binary: false };
+  } catch {
+    return { text: `base64:${text}`, binary: true };
+  }
+}
+
 function payloadCell(text, encoding, className) {
-  if (text == null) return Object.assign(cell("null", className), { title: "no " + className });
-  const td = cell(text, className);
-  if (encoding === "base64") td.classList.add("binary");
+  if (text == null) return Object.assign(cell("null", className), { title: `no ${className}` });
+  const shown = readable(text, encoding);
+  const td = cell(shown.text, className);
+  if (shown.binary) td.classList.add("binary");
   return td;
 }
 
-// Headers may come as an object or as [name, value] pairs (names may repeat).
-function headersText(headers) {
-  if (!headers) return "";
-  const pairs = Array.isArray(headers)
-    ? headers.map((h) => (Array.isArray(h) ? h : [h.key ?? h.name, h.value]))
-    : Object.entries(headers);
-  return pairs.map(([name, value]) => `${name}=${value ?? ""}`).join(", ");
+function headersText(headers, encoding) {
+  return Object.entries(headers ?? {})
+    .map(([name, value]) => {
+      const shownValue = value == null ? "" : readable(value, encoding).text;
+      return `${readable(name, encoding).text}=${shownValue}`;
+    })
+    .join(", ");
 }
 
 // ---- Publish --------------------------------------------------------------
@@ -179,10 +191,13 @@ function whenOpen(socket) {
 
 // "name=value" per line; a line without "=" is a header with an empty value.
 function parseHeaders(text) {
-  return text.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+  const headers = {};
+  for (const line of text.split("\n").map((l) => l.trim()).filter(Boolean)) {
     const at = line.indexOf("=");
-    return at < 0 ? [line, ""] : [line.slice(0, at).trim(), line.slice(at + 1)];
-  });
+    if (at < 0) headers[line] = "";
+    else headers[line.slice(0, at).trim()] = line.slice(at + 1);
+  }
+  return headers;
 }
 
 async function publish(event) {
@@ -197,7 +212,7 @@ async function publish(event) {
   const key = byId("publish-key").value;
   if (key !== "") request.key = key;
   const headers = parseHeaders(byId("publish-headers").value);
-  if (headers.length > 0) request.headers = headers;
+  if (Object.keys(headers).length > 0) request.headers = headers;
   result.textContent = "Publishing…";
   result.className = "muted";
   try {
