@@ -7,7 +7,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <set>
 #include <string>
 
 #include "support/client_process.hpp"
@@ -23,11 +22,10 @@ using namespace std::chrono_literals;
 class ConsoleBroker {
  public:
   ConsoleBroker() {
-    std::set<std::uint16_t> taken;
-    while (!taken.insert(web_port_ = free_port()).second) {
-    }
-    while (!taken.insert(kafka_port_ = free_port()).second) {
-    }
+    web_port_ = free_port();
+    do {
+      kafka_port_ = free_port();
+    } while (kafka_port_ == web_port_);
     process_ = std::make_unique<JunctiondProcess>(
         dir_.path(), "[broker]\ndata_dir = \"" + (dir_.path() / "data").string() +
                          "\"\n\n[[transport]]\nplugin = \"websocket\"\nlisten = \"127.0.0.1:" +
