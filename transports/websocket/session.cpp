@@ -110,7 +110,8 @@ class WebsocketSession final : public Session, private Outbox {
       parser.body_limit(kMaxHttpBodyBytes);
       boost::system::error_code error;
       http_.expires_after(kHttpRequestTimeout);
-      co_await http::async_read(http_, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+      co_await http::async_read(http_, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, error));
       if (error) co_return;
       auto request = parser.release();
       if (ws::is_upgrade(request)) {
@@ -120,7 +121,8 @@ class WebsocketSession final : public Session, private Outbox {
           co_return;
         }
         refusal->keep_alive(false);
-        co_await http::async_write(http_, *refusal, asio::redirect_error(asio::use_awaitable, error));
+        co_await http::async_write(http_, *refusal,
+                                   asio::redirect_error(asio::use_awaitable, error));
         break;
       }
       auto response = answer_http(request);
@@ -142,8 +144,7 @@ class WebsocketSession final : public Session, private Outbox {
         std::string_view given(origin->value().data(), origin->value().size());
         bool allowed = false;
         for (const auto& candidate : config.allowed_origins) allowed |= candidate == given;
-        if (!allowed)
-          return plain_response(request, http::status::forbidden, "origin not allowed");
+        if (!allowed) return plain_response(request, http::status::forbidden, "origin not allowed");
       }
     }
     if (!config.auth_token.empty()) {
@@ -172,10 +173,12 @@ class WebsocketSession final : public Session, private Outbox {
     auto path = target_path(request);
     if (path == "/ws")
       return plain_response(request, http::status::upgrade_required, "WebSocket upgrade expected");
-    if (path == "/api/topics") return make_response(request, http::status::ok, "application/json", topics_json());
+    if (path == "/api/topics")
+      return make_response(request, http::status::ok, "application/json", topics_json());
     auto file = load_static_file(context_.console_dir, path);
     if (!file) return plain_response(request, http::status::not_found, "not found");
-    auto response = make_response(request, http::status::ok, file->content_type, std::move(file->body));
+    auto response =
+        make_response(request, http::status::ok, file->content_type, std::move(file->body));
     response.set(http::field::cache_control, "no-cache");
     if (request.method() == http::verb::head) {
       response.body().clear();
