@@ -9,40 +9,12 @@
 #include <memory>
 #include <string>
 
-#include "support/client_process.hpp"
-#include "support/junctiond_process.hpp"
+#include "ws_test_broker.hpp"
 
 namespace junction::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// junctiond with the websocket transport (which serves the console) and the
-// kafka transport (for kcat) on free loopback ports.
-class ConsoleBroker {
- public:
-  ConsoleBroker() {
-    web_port_ = free_port();
-    do {
-      kafka_port_ = free_port();
-    } while (kafka_port_ == web_port_);
-    process_ = std::make_unique<JunctiondProcess>(
-        dir_.path(), "[broker]\ndata_dir = \"" + (dir_.path() / "data").string() +
-                         "\"\n\n[[transport]]\nplugin = \"websocket\"\nlisten = \"127.0.0.1:" +
-                         std::to_string(web_port_) +
-                         "\"\n\n[[transport]]\nplugin = \"kafka\"\nlisten = \"" +
-                         kafka_bootstrap() + "\"\n");
-  }
-  JunctiondProcess& process() { return *process_; }
-  std::string console_url() const { return "http://127.0.0.1:" + std::to_string(web_port_) + "/"; }
-  std::string kafka_bootstrap() const { return "127.0.0.1:" + std::to_string(kafka_port_); }
-
- private:
-  TempDir dir_;
-  std::uint16_t web_port_ = 0;
-  std::uint16_t kafka_port_ = 0;
-  std::unique_ptr<JunctiondProcess> process_;
-};
 
 // Debian's chromium, headless, with a fresh profile; it picks its own
 // DevTools port and writes it into the profile, where the driver reads it.
@@ -67,8 +39,8 @@ bool succeeded(const std::string& answer) {
 }
 
 TEST(WebSocketConsole, TailShowsRecordsPublishedFromTheFormAndByKcat) {
-  ConsoleBroker broker;
-  ASSERT_TRUE(broker.process().start());
+  WsTestBroker broker({.with_kafka = true});
+  ASSERT_TRUE(broker.start());
   TempDir profile;
   auto chromium = start_chromium(profile.path());
   ASSERT_TRUE(chromium->started());
@@ -78,7 +50,8 @@ TEST(WebSocketConsole, TailShowsRecordsPublishedFromTheFormAndByKcat) {
   ASSERT_TRUE(driver.wait_for_line([](const std::string& line) { return succeeded(line); }, 30s))
       << driver.stderr_text() << chromium->stderr_text();
 
-  auto opened = ask(driver, R"({"do": "open", "url": ")" + broker.console_url() + R"("})");
+  const auto console_url = "http://127.0.0.1:" + std::to_string(broker.port()) + "/";
+  auto opened = ask(driver, R"({"do": "open", "url": ")" + console_url + R"("})");
   ASSERT_TRUE(succeeded(opened)) << opened;
   auto tailing = ask(driver, R"({"do": "tail", "topic": "console-demo"})");
   ASSERT_TRUE(succeeded(tailing)) << tailing;
@@ -119,7 +92,7 @@ TEST(WebSocketConsole, TailShowsRecordsPublishedFromTheFormAndByKcat) {
 
   driver.kill_hard();
   chromium->kill_hard();
-  EXPECT_EQ(broker.process().stop(), 0);
+  EXPECT_EQ(broker.stop(), 0);
 }
 
 }  // namespace
