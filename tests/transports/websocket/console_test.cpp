@@ -90,8 +90,13 @@ TEST(WebSocketConsole, TailShowsRecordsPublishedFromTheFormAndByKcat) {
   EXPECT_EQ(magic, "\x89PNG\r\n\x1a\n");
   std::cout << "console screenshot: " << screenshot.string() << std::endl;
 
-  driver.kill_hard();
+  // A browser asked to close reaps its helpers; the SIGKILL (by pid) only
+  // matters when it did not exit.
+  auto closed = ask(driver, R"({"do": "close"})");
+  EXPECT_TRUE(succeeded(closed)) << closed;
+  EXPECT_EQ(chromium->wait(20s), 0) << chromium->stderr_text();
   chromium->kill_hard();
+  EXPECT_EQ(driver.wait(10s), 0) << driver.stderr_text();
   EXPECT_EQ(broker.stop(), 0);
 }
 

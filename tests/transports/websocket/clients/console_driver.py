@@ -16,6 +16,7 @@ on stdout; every wait has a deadline, so a missing record is an answer
                                            -> the text shown in #publish-result
   {"do": "wait_record", "value": V}        -> the tail row whose value is V
   {"do": "screenshot", "path": P}          -> PNG written to P
+  {"do": "close"}                          -> Chromium asked to exit
 """
 
 import asyncio
@@ -144,6 +145,14 @@ async def run(tools, command):
         with open(command["path"], "wb") as file:
             file.write(base64.b64decode(shot["data"]))
         return {"ok": True, "path": command["path"]}
+    if action == "close":
+        # Closing lets Chromium reap its own helper processes, which a SIGKILL
+        # would orphan; the socket may drop before the reply arrives.
+        try:
+            await tools.call("Browser.close")
+        except websockets.ConnectionClosed:
+            pass
+        return {"ok": True}
     raise RuntimeError(f"unknown command {action}")
 
 
@@ -164,6 +173,8 @@ async def main(profile_dir):
             except (RuntimeError, asyncio.TimeoutError) as error:
                 answer = {"ok": False, "error": str(error)}
             print(json.dumps({"do": command["do"], **answer}), flush=True)
+            if command["do"] == "close":
+                return
 
 
 if __name__ == "__main__":
