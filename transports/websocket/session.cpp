@@ -63,8 +63,10 @@ std::string_view target_path(const Request& request) {
 // of a guessed token was right.
 bool same_secret(std::string_view given, std::string_view expected) {
   unsigned char difference = given.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < given.size(); ++i)
-    difference |= static_cast<unsigned char>(given[i] ^ expected[i % (expected.size() + 1)]);
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const char wanted = i < expected.size() ? expected[i] : '\0';
+    difference |= static_cast<unsigned char>(given[i] ^ wanted);
+  }
   return difference == 0;
 }
 
