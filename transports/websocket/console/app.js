@@ -64,7 +64,6 @@ function startTail(topic) {
     const message = JSON.parse(event.data);
     if (message.op === "subscribed") {
       setTailStatus(`Tailing ${topic}: new records appear at the top.`, "ok");
-      byId("tail-records").dataset.topic = topic;
     } else if (message.op === "record") {
       showRecord(message);
     } else if (message.op === "error") {
@@ -85,7 +84,6 @@ function stopTail() {
   tailSocket = null;
   socket.close();
   byId("tail-stop").disabled = true;
-  delete byId("tail-records").dataset.topic;
   setTailStatus("Stopped.", "muted");
 }
 
@@ -98,8 +96,6 @@ function setTailStatus(text, kind) {
 function showRecord(record) {
   const row = document.createElement("tr");
   row.className = "fresh record";
-  row.dataset.partition = record.partition;
-  row.dataset.offset = record.offset;
   const time = record.timestamp == null ? "" : new Date(record.timestamp).toLocaleTimeString();
   row.append(cell(String(record.partition)), cell(String(record.offset)), cell(time),
              payloadCell(record.key, record.encoding, "key"),
@@ -225,8 +221,6 @@ async function publish(event) {
     if (reply.op === "ack") {
       result.textContent = `Stored in ${reply.topic ?? request.topic} partition ${reply.partition} at offset ${reply.offset}.`;
       result.className = "ok";
-      result.dataset.partition = reply.partition;
-      result.dataset.offset = reply.offset;
       refreshTopics();
     } else {
       result.textContent = `Error ${reply.code}: ${reply.message}`;
