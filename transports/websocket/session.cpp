@@ -226,6 +226,8 @@ class WebsocketSession final : public Session, private Outbox {
     co_await socket.async_accept(request, asio::redirect_error(asio::use_awaitable, error));
     if (error) co_return;
     accepted_ = true;
+    // stop() may have come during the handshake.
+    if (close_requested_) start_close();
     while (!closed_) {
       while (!closed_ && (handler_.saturated() || outgoing_.size() >= kMaxQueuedMessages)) {
         reader_wait_.expires_at(asio::steady_timer::time_point::max());

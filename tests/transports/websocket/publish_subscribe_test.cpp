@@ -56,5 +56,37 @@ TEST(WebsocketSubscribe, StartsFromTheRequestedOffset) {
   EXPECT_EQ(broker.stop(), 0);
 }
 
+TEST(WebsocketQueue, ANackedRecordIsDeliveredAgain) {
+  WsTestBroker broker;
+  ASSERT_TRUE(broker.start());
+  auto result = run_ws_client("nack.py", {broker.url(), "retries"});
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_TRUE(contains(result.out, R"({"attempts": [1, 2], "same": true})")) << result.out;
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+TEST(WebsocketMulticast, EachGroupGetsEveryRecord) {
+  WsTestBroker broker;
+  ASSERT_TRUE(broker.start());
+  auto result = run_ws_client("multicast.py", {broker.url(), "events", "1000"});
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_TRUE(contains(result.out, R"({"received": [1000, 1000]})")) << result.out;
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+TEST(WebsocketRecords, BytesThatAreNotUtf8TravelAsBase64) {
+  WsTestBroker broker;
+  ASSERT_TRUE(broker.start());
+  auto result = run_ws_client("binary.py", {broker.url(), "bytes"});
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_TRUE(contains(result.out, R"("binary": {"key": "aw==", "value": "AP8=", )"
+                                   R"("headers": {"aA==": "/w=="}, "encoding": "base64"})"))
+      << result.out;
+  EXPECT_TRUE(contains(result.out, R"("text": {"key": "k", "value": "caf\u00e9", )"
+                                   R"("headers": {}, "encoding": null})"))
+      << result.out;
+  EXPECT_EQ(broker.stop(), 0);
+}
+
 }  // namespace
 }  // namespace junction::testing
