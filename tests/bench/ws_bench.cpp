@@ -19,8 +19,9 @@
 // subscription is live. A subscriber gives up on missing records after
 // kIdleTimeout without a frame and reports them.
 //
-// Run: tests/ws_bench [records] [--runs=K] [--window=W] [--latency-seconds=S]
-// [--latency-rate=R]. Throughput runs K times (default 3); the median counts.
+// Run: tests/ws_bench [records] [--runs=K] [--window=W] [--credit=C]
+// [--latency-seconds=S] [--latency-rate=R]. Throughput runs K times (default
+// 3); the median counts. --credit is the subscriber's `credit` (default 1000).
 // Figures and method: docs/performance.md.
 #include <utility>
 
@@ -79,14 +80,15 @@ struct Options {
   std::int64_t records = 200'000;
   int runs = 3;
   std::int64_t window = 1'000;
+  std::int64_t credit = 1'000;
   double latency_seconds = 5;
   std::int64_t latency_rate = 10'000;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::fprintf(stderr,
-               "%s\nusage: ws_bench [records] [--runs=K] [--window=W] [--latency-seconds=S] "
-               "[--latency-rate=R]\n",
+               "%s\nusage: ws_bench [records] [--runs=K] [--window=W] [--credit=C] "
+               "[--latency-seconds=S] [--latency-rate=R]\n",
                message.c_str());
   std::exit(2);
 }
@@ -103,6 +105,8 @@ Options parse_options(int argc, char** argv) {
       options.runs = std::atoi(runs->c_str());
     } else if (auto window = value_of("--window")) {
       options.window = std::atoll(window->c_str());
+    } else if (auto credit = value_of("--credit")) {
+      options.credit = std::atoll(credit->c_str());
     } else if (auto seconds = value_of("--latency-seconds")) {
       options.latency_seconds = std::atof(seconds->c_str());
     } else if (auto rate = value_of("--latency-rate")) {
@@ -116,6 +120,7 @@ Options parse_options(int argc, char** argv) {
   if (options.records < 1) usage_error("records must be at least 1");
   if (options.runs < 1) usage_error("runs must be at least 1");
   if (options.window < 1) usage_error("window must be at least 1");
+  if (options.credit < 1) usage_error("credit must be at least 1");
   if (options.latency_seconds < 0) usage_error("latency seconds must not be negative");
   if (options.latency_rate < 1) usage_error("latency rate must be at least 1");
   return options;
@@ -277,8 +282,12 @@ void run_to_end(asio::io_context& io, asio::awaitable<void> task) {
 // went kIdleTimeout without a frame.
 class Subscriber {
  public:
-  Subscriber(std::uint16_t port, std::string topic, std::int64_t expected, bool collect_latency)
-      : topic_(std::move(topic)), expected_(expected), collect_latency_(collect_latency) {
+  Subscriber(std::uint16_t port, std::string topic, std::int64_t credit, std::int64_t expected,
+             bool collect_latency)
+      : topic_(std::move(topic)),
+        credit_(credit),
+        expected_(expected),
+        collect_latency_(collect_latency) {
     if (collect_latency_) latencies_.reserve(std::size_t(expected));
     thread_ = std::thread([this, port] {
       try {
@@ -316,7 +325,8 @@ class Subscriber {
     co_await open(socket, port);
     co_await socket.async_write(
         asio::buffer("{\"op\":\"subscribe\",\"id\":1,\"topic\":\"" + topic_ +
-                     "\",\"mode\":\"broadcast\",\"from\":\"latest\"}"),
+                     "\",\"mode\":\"broadcast\",\"from\":\"latest\",\"credit\":" +
+                     std::to_string(credit_) + "}"),
         use_awaitable);
     beast::flat_buffer buffer;
     co_await socket.async_read(buffer, use_awaitable);
@@ -348,6 +358,8 @@ class Subscriber {
   }
 
   const std::string topic_;
+  // Records the broker may have written to the subscriber ahead of the socket.
+  const std::int64_t credit_;
   const std::int64_t expected_;
   const bool collect_latency_;
   asio::io_context io_;
@@ -538,10 +550,11 @@ class Junctiond {
 
 // A subscriber with a live subscription on a fresh `topic`, and a publisher.
 struct Pair {
-  Pair(std::uint16_t port, const std::string& topic, std::int64_t expected, bool collect_latency)
+  Pair(std::uint16_t port, const std::string& topic, std::int64_t credit, std::int64_t expected,
+       bool collect_latency)
       : publisher(port) {
     publisher.publish_warm_up(topic);
-    subscriber.emplace(port, topic, expected, collect_latency);
+    subscriber.emplace(port, topic, credit, expected, collect_latency);
     subscriber->wait_subscribed();
     publisher.warm_up_until_seen(topic, *subscriber);
   }
@@ -569,7 +582,7 @@ struct Run {
 
 Run measure_throughput(std::uint16_t port, int run, const Options& options) {
   const std::string topic = "ws-bench-" + std::to_string(run);
-  Pair pair(port, topic, options.records, false);
+  Pair pair(port, topic, options.credit, options.records, false);
   const auto published =
       pair.publisher.publish(topic, options.records, options.window, std::nullopt, false);
   pair.subscriber->join();
@@ -617,7 +630,7 @@ Latency measure_latency(std::uint16_t port, const Options& options) {
   const auto to_send = std::max<std::int64_t>(
       1, std::int64_t(options.latency_seconds * double(options.latency_rate)));
   const std::string topic = "ws-bench-latency";
-  Pair pair(port, topic, to_send, true);
+  Pair pair(port, topic, options.credit, to_send, true);
   const auto published =
       pair.publisher.publish(topic, to_send, options.window,
                              std::chrono::nanoseconds(1'000'000'000 / options.latency_rate), true);
