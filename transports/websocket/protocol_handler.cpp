@@ -1,0 +1,422 @@
+#include "protocol_handler.hpp"
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
+
+#include <boost/asio/post.hpp>
+
+#include "byte_encoding.hpp"
+#include "json/json_writer.hpp"
+
+namespace junction::websocket {
+namespace {
+
+// Publishes awaiting the kernel before the connection stops reading, so a
+// client that never reads its acks cannot grow the broker's memory.
+constexpr std::size_t kMaxPublishesInFlight = 1024;
+constexpr std::int64_t kDefaultCredit = 100;
+constexpr std::int64_t kMaxCredit = 100000;
+// Bytes a consumer may hold unacked besides its record credit.
+constexpr std::uint64_t kMaxUnackedBytes = 64u << 20;
+
+// A request that cannot be served; becomes an `error` message.
+struct Refusal {
+  std::string code;
+  std::string message;
+};
+
+const char* error_code_for(Errc code) {
+  switch (code) {
+    case Errc::record_too_large: return "record_too_large";
+    case Errc::unknown_topic: return "unknown_topic";
+    case Errc::unknown_partition: return "unknown_partition";
+    case Errc::invalid_argument: return "bad_request";
+    case Errc::offset_out_of_range: return "offset_out_of_range";
+    case Errc::shutting_down: return "shutting_down";
+    case Errc::timeout: return "timeout";
+    default: return "broker_error";
+  }
+}
+
+const JsonValue* optional_member(const JsonValue& request, std::string_view name) {
+  const auto* member = request.find(name);
+  return member && !member->is_null() ? member : nullptr;
+}
+
+const std::string& required_string(const JsonValue& request, std::string_view name) {
+  const auto* member = request.find(name);
+  if (!member) throw Refusal{"bad_request", "missing field \"" + std::string(name) + "\""};
+  if (!member->is_string())
+    throw Refusal{"bad_request", "field \"" + std::string(name) + "\" must be a string"};
+  return member->as_string();
+}
+
+std::string optional_string(const JsonValue& request, std::string_view name) {
+  const auto* member = optional_member(request, name);
+  if (!member) return {};
+  if (!member->is_string())
+    throw Refusal{"bad_request", "field \"" + std::string(name) + "\" must be a string"};
+  return member->as_string();
+}
+
+std::int64_t required_integer(const JsonValue& request, std::string_view name, std::int64_t min,
+                              std::int64_t max) {
+  const auto* member = request.find(name);
+  if (!member) throw Refusal{"bad_request", "missing field \"" + std::string(name) + "\""};
+  if (!member->is_integer() || member->as_integer() < min || member->as_integer() > max)
+    throw Refusal{"bad_request", "field \"" + std::string(name) + "\" must be an integer from " +
+                                     std::to_string(min) + " to " + std::to_string(max)};
+  return member->as_integer();
+}
+
+constexpr std::int64_t kMaxInt32 = 2147483647;
+constexpr std::int64_t kMaxInt64 = 9223372036854775807;
+
+// Bytes as the client sent them: UTF-8 text, or base64 under "encoding".
+std::string decode_bytes(const std::string& text, bool base64, std::string_view field) {
+  if (!base64) return text;
+  auto bytes = base64_decode(text);
+  if (!bytes) throw Refusal{"bad_request", "field \"" + std::string(field) + "\" is not base64"};
+  return std::move(*bytes);
+}
+
+bool is_base64_encoding(const JsonValue& request) {
+  auto encoding = optional_string(request, "encoding");
+  if (encoding.empty() || encoding == "utf8") return false;
+  if (encoding == "base64") return true;
+  throw Refusal{"bad_request", "field \"encoding\" must be \"utf8\" or \"base64\""};
+}
+
+Record record_from_request(const JsonValue& request) {
+  const bool base64 = is_base64_encoding(request);
+  Record record;
+  if (const auto* key = optional_member(request, "key")) {
+    if (!key->is_string()) throw Refusal{"bad_request", "field \"key\" must be a string"};
+    record.key = decode_bytes(key->as_string(), base64, "key");
+  }
+  const auto* value = request.find("value");
+  if (!value) throw Refusal{"bad_request", "missing field \"value\""};
+  if (value->is_string()) {
+    record.value = decode_bytes(value->as_string(), base64, "value");
+  } else if (!value->is_null()) {
+    throw Refusal{"bad_request", "field \"value\" must be a string or null"};
+  }
+  if (const auto* headers = optional_member(request, "headers")) {
+    if (!headers->is_object())
+      throw Refusal{"bad_request", "field \"headers\" must be an object of strings"};
+    for (const auto& [name, header_value] : headers->as_object()) {
+      Header header{decode_bytes(name, base64, "headers"), std::nullopt};
+      if (header_value.is_string()) {
+        header.value = decode_bytes(header_value.as_string(), base64, "headers");
+      } else if (!header_value.is_null()) {
+        throw Refusal{"bad_request", "header \"" + name + "\" must be a string or null"};
+      }
+      record.headers.push_back(std::move(header));
+    }
+  }
+  if (const auto* timestamp = optional_member(request, "timestamp")) {
+    if (!timestamp->is_integer() || timestamp->as_integer() < 0)
+      throw Refusal{"bad_request", "field \"timestamp\" must be a non-negative integer"};
+    record.timestamp_ms = timestamp->as_integer();
+  }
+  return record;
+}
+
+DeliveryMode parse_mode(const JsonValue& request) {
+  auto mode = optional_string(request, "mode");
+  if (mode.empty() || mode == "broadcast") return DeliveryMode::broadcast;
+  if (mode == "queue") return DeliveryMode::queue;
+  if (mode == "multicast") return DeliveryMode::multicast;
+  throw Refusal{"bad_request", "field \"mode\" must be broadcast, queue or multicast"};
+}
+
+std::optional<StartPosition> parse_start(const JsonValue& request) {
+  const auto* from = optional_member(request, "from");
+  if (!from) return std::nullopt;
+  if (from->is_string()) {
+    if (from->as_string() == "earliest") return StartPosition::earliest();
+    if (from->as_string() == "latest") return StartPosition::latest();
+  } else if (from->is_object()) {
+    if (from->find("offset"))
+      return StartPosition::at_offset(required_integer(*from, "offset", 0, kMaxInt64));
+    if (from->find("timestamp"))
+      return StartPosition::at_timestamp(required_integer(*from, "timestamp", 0, kMaxInt64));
+  }
+  throw Refusal{"bad_request",
+                "field \"from\" must be \"earliest\", \"latest\", {\"offset\": N} or "
+                "{\"timestamp\": MS}"};
+}
+
+bool record_is_text(const Record& record) {
+  if (record.key && !is_valid_utf8(*record.key)) return false;
+  if (record.value && !is_valid_utf8(*record.value)) return false;
+  for (const auto& header : record.headers) {
+    if (!is_valid_utf8(header.key)) return false;
+    if (header.value && !is_valid_utf8(*header.value)) return false;
+  }
+  return true;
+}
+
+std::string record_message(const std::string& topic, const std::string& group,
+                           const DeliveredRecord& delivered) {
+  const auto& stored = *delivered.record;
+  const auto& record = stored.record;
+  const bool text = record_is_text(record);
+  auto bytes = [text](const std::string& value) { return text ? value : base64_encode(value); };
+  JsonObjectWriter message;
+  message.string("op", "record").string("topic", topic);
+  if (!group.empty()) message.string("group", group);
+  message.integer("partition", delivered.partition)
+      .integer("offset", stored.offset)
+      .integer("timestamp", record.timestamp_ms)
+      .integer("attempt", delivered.attempt);
+  if (record.key) {
+    message.string("key", bytes(*record.key));
+  } else {
+    message.null("key");
+  }
+  if (record.value) {
+    message.string("value", bytes(*record.value));
+  } else {
+    message.null("value");
+  }
+  std::string headers = "{";
+  for (const auto& header : record.headers) {
+    if (headers.size() > 1) headers += ',';
+    append_json_string(headers, bytes(header.key));
+    headers += ':';
+    if (header.value) {
+      append_json_string(headers, bytes(*header.value));
+    } else {
+      headers += "null";
+    }
+  }
+  headers += '}';
+  message.raw("headers", headers);
+  if (!text) message.string("encoding", "base64");
+  return std::move(message).finish();
+}
+
+JsonObjectWriter reply(std::string_view op, const JsonValue* id) {
+  JsonObjectWriter message;
+  message.string("op", op);
+  if (id) message.raw("id", serialize_json(*id));
+  return message;
+}
+
+}  // namespace
+
+ProtocolHandler::ProtocolHandler(Kernel& kernel, boost::asio::any_io_executor strand,
+                                 std::shared_ptr<CallbackGate> gate, Outbox& outbox)
+    : kernel_(kernel), strand_(std::move(strand)), gate_(std::move(gate)), outbox_(outbox) {}
+
+bool ProtocolHandler::saturated() const { return publishes_in_flight_ >= kMaxPublishesInFlight; }
+
+void ProtocolHandler::handle_message(std::string_view text) {
+  std::string parse_error;
+  auto request = parse_json(text, parse_error);
+  if (!request) return send_error(nullptr, "bad_json", parse_error);
+  if (!request->is_object()) return send_error(nullptr, "bad_json", "a message must be an object");
+  const JsonValue* id = optional_member(*request, "id");
+  try {
+    const auto& op = required_string(*request, "op");
+    if (op == "publish") {
+      publish(*request, id);
+    } else if (op == "subscribe") {
+      subscribe(*request, id);
+    } else if (op == "ack" || op == "nack") {
+      settle(*request, id, op == "ack");
+    } else if (op == "unsubscribe") {
+      unsubscribe(*request, id);
+    } else {
+      send_error(id, "unknown_op", "unknown op \"" + op + "\"");
+    }
+  } catch (const Refusal& refusal) {
+    send_error(id, refusal.code, refusal.message);
+  }
+}
+
+void ProtocolHandler::publish(const JsonValue& request, const JsonValue* id) {
+  const auto& topic = required_string(request, "topic");
+  std::int32_t partition = kAnyPartition;
+  if (optional_member(request, "partition"))
+    partition = static_cast<std::int32_t>(required_integer(request, "partition", 0, kMaxInt32));
+  auto record = record_from_request(request);
+  auto info = kernel_.ensure_topic(topic);
+  if (!info) throw Refusal{error_code_for(info.error().code), info.error().message};
+  if (partition != kAnyPartition && partition >= info->partitions)
+    throw Refusal{"unknown_partition", "topic \"" + topic + "\" has " +
+                                           std::to_string(info->partitions) + " partitions"};
+  ++publishes_in_flight_;
+  std::vector<Record> records;
+  records.push_back(std::move(record));
+  // The callback holds the connection so the ack can still be written.
+  auto answer = [this, owner = owner_.lock(), topic, id = id ? std::optional(*id) : std::nullopt](
+                    Result<ProduceAck> result) {
+    --publishes_in_flight_;
+    const JsonValue* echoed = id ? &*id : nullptr;
+    if (!result) {
+      send_error(echoed, error_code_for(result.error().code), result.error().message);
+    } else {
+      outbox_.send(std::move(reply("ack", echoed)
+                                 .string("topic", topic)
+                                 .integer("partition", result->partition)
+                                 .integer("offset", result->base_offset))
+                       .finish());
+    }
+    outbox_.wake_reader();
+  };
+  kernel_.produce(topic, partition, std::move(records),
+                  [gate = gate_, strand = strand_,
+                   answer = std::move(answer)](Result<ProduceAck> result) mutable {
+                    gate->run([&] {
+                      boost::asio::post(strand, [answer = std::move(answer),
+                                                 result = std::move(result)]() mutable {
+                        answer(std::move(result));
+                      });
+                    });
+                  });
+}
+
+void ProtocolHandler::subscribe(const JsonValue& request, const JsonValue* id) {
+  SubscriptionSpec spec;
+  spec.topic = required_string(request, "topic");
+  spec.mode = parse_mode(request);
+  spec.name = optional_string(request, "group");
+  if (spec.mode != DeliveryMode::broadcast && spec.name.empty())
+    throw Refusal{"bad_request", "queue and multicast subscriptions need a \"group\""};
+  if (spec.mode == DeliveryMode::broadcast && !spec.name.empty())
+    throw Refusal{"bad_request", "a broadcast subscription takes no \"group\""};
+  spec.start = parse_start(request);
+  if (const auto* key_shared = optional_member(request, "key_shared")) {
+    if (!key_shared->is_bool()) throw Refusal{"bad_request", "field \"key_shared\" must be a bool"};
+    spec.key_shared = key_shared->as_bool();
+  }
+  std::int64_t credit = kDefaultCredit;
+  if (optional_member(request, "credit")) credit = required_integer(request, "credit", 1, kMaxCredit);
+  if (find(spec.topic, spec.name))
+    throw Refusal{"already_subscribed", "this connection already subscribes to \"" + spec.topic +
+                                            "\"" + (spec.name.empty() ? "" : " as " + spec.name)};
+  if (auto info = kernel_.ensure_topic(spec.topic); !info)
+    throw Refusal{error_code_for(info.error().code), info.error().message};
+
+  const auto subscription_id = next_subscription_id_++;
+  ConsumerOptions options;
+  options.max_unacked_records = static_cast<std::uint32_t>(credit);
+  options.max_unacked_bytes = kMaxUnackedBytes;
+  std::weak_ptr<void> owner = owner_;
+  options.on_closed = [this, owner, gate = gate_, strand = strand_,
+                       subscription_id](const Error& error) {
+    gate->run([&] {
+      boost::asio::post(strand, [this, owner, subscription_id, error] {
+        if (auto alive = owner.lock()) subscription_closed(subscription_id, error);
+      });
+    });
+  };
+  // Deliveries run on kernel threads: they only hand the batch to the strand.
+  auto deliver_on_strand = [this, owner, gate = gate_, strand = strand_,
+                            subscription_id](DeliveryBatch batch) {
+    gate->run([&] {
+      boost::asio::post(strand, [this, owner, subscription_id, batch = std::move(batch)]() mutable {
+        if (auto alive = owner.lock()) deliver(subscription_id, std::move(batch));
+      });
+    });
+  };
+  auto consumer = kernel_.subscribe(spec, options, std::move(deliver_on_strand));
+  if (!consumer) throw Refusal{error_code_for(consumer.error().code), consumer.error().message};
+  subscriptions_[subscription_id] =
+      Subscription{spec.topic, spec.name, spec.mode, std::move(consumer.value())};
+  auto message = reply("subscribed", id);
+  message.string("topic", spec.topic).string("mode", to_string(spec.mode));
+  if (!spec.name.empty()) message.string("group", spec.name);
+  outbox_.send(std::move(message).finish());
+}
+
+void ProtocolHandler::deliver(std::uint64_t subscription_id, DeliveryBatch batch) {
+  // A batch posted just before an unsubscribe belongs to a detached consumer.
+  auto found = subscriptions_.find(subscription_id);
+  if (found == subscriptions_.end()) return;
+  const auto& subscription = found->second;
+  for (const auto& delivered : batch.records) {
+    std::function<void()> on_written;
+    // A broadcast subscriber has nothing to ack: a record counts as done once
+    // written, which keeps its window (credit) sliding at the socket's pace.
+    if (subscription.mode == DeliveryMode::broadcast) {
+      on_written = [this, subscription_id, partition = delivered.partition,
+                    offset = delivered.record->offset] {
+        auto still = subscriptions_.find(subscription_id);
+        if (still != subscriptions_.end())
+          (void)still->second.consumer->ack_through(partition, offset);
+      };
+    }
+    outbox_.send(record_message(batch.topic, subscription.group, delivered), std::move(on_written));
+  }
+}
+
+void ProtocolHandler::subscription_closed(std::uint64_t subscription_id, const Error& error) {
+  auto found = subscriptions_.find(subscription_id);
+  if (found == subscriptions_.end()) return;
+  auto message = reply("error", nullptr);
+  message.string("code", "subscription_closed")
+      .string("message", error.message)
+      .string("topic", found->second.topic);
+  if (!found->second.group.empty()) message.string("group", found->second.group);
+  subscriptions_.erase(found);
+  outbox_.send(std::move(message).finish());
+}
+
+ProtocolHandler::Subscription* ProtocolHandler::find(std::string_view topic,
+                                                     std::string_view group,
+                                                     std::uint64_t* id_out) {
+  for (auto& [id, subscription] : subscriptions_) {
+    if (subscription.topic == topic && subscription.group == group) {
+      if (id_out) *id_out = id;
+      return &subscription;
+    }
+  }
+  return nullptr;
+}
+
+void ProtocolHandler::settle(const JsonValue& request, const JsonValue* id, bool ack) {
+  const auto& topic = required_string(request, "topic");
+  auto group = optional_string(request, "group");
+  auto partition = static_cast<std::int32_t>(required_integer(request, "partition", 0, kMaxInt32));
+  auto offset = required_integer(request, "offset", 0, kMaxInt64);
+  auto* subscription = find(topic, group);
+  if (!subscription)
+    throw Refusal{"not_subscribed", "no subscription to \"" + topic + "\"" +
+                                        (group.empty() ? "" : " as " + group)};
+  auto result = ack ? subscription->consumer->ack(partition, offset)
+                    : subscription->consumer->nack(partition, offset);
+  if (!result) send_error(id, "bad_ack", result.error().message);
+}
+
+void ProtocolHandler::unsubscribe(const JsonValue& request, const JsonValue* id) {
+  const auto& topic = required_string(request, "topic");
+  auto group = optional_string(request, "group");
+  std::uint64_t subscription_id = 0;
+  auto* subscription = find(topic, group, &subscription_id);
+  if (!subscription)
+    throw Refusal{"not_subscribed", "no subscription to \"" + topic + "\"" +
+                                        (group.empty() ? "" : " as " + group)};
+  subscription->consumer->detach();
+  subscriptions_.erase(subscription_id);
+  auto message = reply("unsubscribed", id);
+  message.string("topic", topic);
+  if (!group.empty()) message.string("group", group);
+  outbox_.send(std::move(message).finish());
+}
+
+void ProtocolHandler::send_error(const JsonValue* id, std::string_view code,
+                                 std::string_view message) {
+  outbox_.send(std::move(reply("error", id).string("code", code).string("message", message))
+                   .finish());
+}
+
+void ProtocolHandler::close() {
+  if (closed_) return;
+  closed_ = true;
+  for (auto& [id, subscription] : subscriptions_) subscription.consumer->detach();
+  subscriptions_.clear();
+}
+
+}  // namespace junction::websocket

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "callback_gate.hpp"
+#include "junction/kernel.hpp"
+#include "json/json_value.hpp"
+#include "outbox.hpp"
+
+namespace junction::websocket {
+
+// The JSON protocol of one connection (docs/transports/websocket.md): parses
+// each text message, calls the kernel, and answers through the Outbox. Lives
+// inside its connection and runs only on the connection's strand; kernel
+// callbacks are posted back there.
+class ProtocolHandler {
+ public:
+  ProtocolHandler(Kernel& kernel, boost::asio::any_io_executor strand,
+                  std::shared_ptr<CallbackGate> gate, Outbox& outbox);
+  ProtocolHandler(const ProtocolHandler&) = delete;
+  ProtocolHandler& operator=(const ProtocolHandler&) = delete;
+
+  // The connection object: produce callbacks hold it so its strand work can
+  // still answer; deliveries only look it up, so a closed one is dropped.
+  void set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
+
+  void handle_message(std::string_view text);
+  // Enough publishes await the kernel that the connection should stop reading.
+  bool saturated() const;
+  // Detaches every consumer: their unacked records go to other consumers.
+  void close();
+
+ private:
+  struct Subscription {
+    std::string topic;
+    std::string group;
+    DeliveryMode mode = DeliveryMode::broadcast;
+    std::shared_ptr<Consumer> consumer;
+  };
+
+  void publish(const JsonValue& request, const JsonValue* id);
+  void subscribe(const JsonValue& request, const JsonValue* id);
+  void settle(const JsonValue& request, const JsonValue* id, bool ack);
+  void unsubscribe(const JsonValue& request, const JsonValue* id);
+
+  void deliver(std::uint64_t subscription_id, DeliveryBatch batch);
+  void subscription_closed(std::uint64_t subscription_id, const Error& error);
+  Subscription* find(std::string_view topic, std::string_view group,
+                     std::uint64_t* id_out = nullptr);
+
+  void send_error(const JsonValue* id, std::string_view code, std::string_view message);
+
+  Kernel& kernel_;
+  boost::asio::any_io_executor strand_;
+  std::shared_ptr<CallbackGate> gate_;
+  Outbox& outbox_;
+  std::weak_ptr<void> owner_;
+  std::map<std::uint64_t, Subscription> subscriptions_;
+  std::uint64_t next_subscription_id_ = 1;
+  std::size_t publishes_in_flight_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace junction::websocket

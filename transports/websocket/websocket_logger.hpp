@@ -1,0 +1,12 @@
+#pragma once
+
+#include "junction/log.hpp"
+
+namespace junction::websocket {
+
+inline const Logger& websocket_logger() {
+  static const Logger logger("websocket");
+  return logger;
+}
+
+}  // namespace junction::websocket
