@@ -268,10 +268,15 @@ asio::awaitable<void> close(WebSocket& socket) {
                               asio::redirect_error(use_awaitable, ignored));
 }
 
-// Runs `task` on `io` to its end on this thread; its exception, if any, is rethrown.
+// Runs `task` on `io` to its end on this thread; its exception, if any, is
+// rethrown. The run stops with the task: Beast's idle timer is always pending
+// on an open connection and would keep io.run() going.
 void run_to_end(asio::io_context& io, asio::awaitable<void> task) {
   std::exception_ptr failure;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr error) { failure = error; });
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr error) {
+    failure = error;
+    io.stop();
+  });
   io.restart();
   io.run();
   if (failure) std::rethrow_exception(failure);
@@ -655,10 +660,11 @@ void print_percentiles(const char* what, const Percentiles& figures) {
 int main(int argc, char** argv) {
   const auto options = parse_options(argc, argv);
   std::printf(
-      "ws_bench: %lld records of %zu bytes, window %lld, %d runs; latency %.1f s at %lld "
-      "records/s\n",
+      "ws_bench: %lld records of %zu bytes, window %lld, credit %lld, %d runs; latency %.1f s at "
+      "%lld records/s\n",
       static_cast<long long>(options.records), kValueBytes, static_cast<long long>(options.window),
-      options.runs, options.latency_seconds, static_cast<long long>(options.latency_rate));
+      static_cast<long long>(options.credit), options.runs, options.latency_seconds,
+      static_cast<long long>(options.latency_rate));
   std::fflush(stdout);
   std::optional<Junctiond> junctiond;
   try {
