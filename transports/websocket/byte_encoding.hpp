@@ -10,7 +10,7 @@ namespace junction::websocket {
 // Bytes that are not valid UTF-8 travel as base64 instead.
 bool is_valid_utf8(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);
-// nullopt if `text` is not canonical padded base64.
+// nullopt if `text` is not padded base64 (RFC 4648 alphabet).
 std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace junction::websocket

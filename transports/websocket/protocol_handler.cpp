@@ -26,14 +26,22 @@ struct Refusal {
 
 const char* error_code_for(Errc code) {
   switch (code) {
-    case Errc::record_too_large: return "record_too_large";
-    case Errc::unknown_topic: return "unknown_topic";
-    case Errc::unknown_partition: return "unknown_partition";
-    case Errc::invalid_argument: return "bad_request";
-    case Errc::offset_out_of_range: return "offset_out_of_range";
-    case Errc::shutting_down: return "shutting_down";
-    case Errc::timeout: return "timeout";
-    default: return "broker_error";
+    case Errc::record_too_large:
+      return "record_too_large";
+    case Errc::unknown_topic:
+      return "unknown_topic";
+    case Errc::unknown_partition:
+      return "unknown_partition";
+    case Errc::invalid_argument:
+      return "bad_request";
+    case Errc::offset_out_of_range:
+      return "offset_out_of_range";
+    case Errc::shutting_down:
+      return "shutting_down";
+    case Errc::timeout:
+      return "timeout";
+    default:
+      return "broker_error";
   }
 }
 
@@ -250,8 +258,8 @@ void ProtocolHandler::publish(const JsonValue& request, const JsonValue* id) {
   std::vector<Record> records;
   records.push_back(std::move(record));
   // The callback holds the connection so the ack can still be written.
-  auto answer = [this, owner = owner_.lock(), topic, id = id ? std::optional(*id) : std::nullopt](
-                    Result<ProduceAck> result) {
+  auto answer = [this, owner = owner_.lock(), topic,
+                 id = id ? std::optional(*id) : std::nullopt](Result<ProduceAck> result) {
     --publishes_in_flight_;
     const JsonValue* echoed = id ? &*id : nullptr;
     if (!result) {
@@ -292,7 +300,8 @@ void ProtocolHandler::subscribe(const JsonValue& request, const JsonValue* id) {
     spec.key_shared = key_shared->as_bool();
   }
   std::int64_t credit = kDefaultCredit;
-  if (optional_member(request, "credit")) credit = required_integer(request, "credit", 1, kMaxCredit);
+  if (optional_member(request, "credit"))
+    credit = required_integer(request, "credit", 1, kMaxCredit);
   if (find(spec.topic, spec.name))
     throw Refusal{"already_subscribed", "this connection already subscribes to \"" + spec.topic +
                                             "\"" + (spec.name.empty() ? "" : " as " + spec.name)};
@@ -364,8 +373,7 @@ void ProtocolHandler::subscription_closed(std::uint64_t subscription_id, const E
   outbox_.send(std::move(message).finish());
 }
 
-ProtocolHandler::Subscription* ProtocolHandler::find(std::string_view topic,
-                                                     std::string_view group,
+ProtocolHandler::Subscription* ProtocolHandler::find(std::string_view topic, std::string_view group,
                                                      std::uint64_t* id_out) {
   for (auto& [id, subscription] : subscriptions_) {
     if (subscription.topic == topic && subscription.group == group) {
@@ -383,8 +391,8 @@ void ProtocolHandler::settle(const JsonValue& request, const JsonValue* id, bool
   auto offset = required_integer(request, "offset", 0, kMaxInt64);
   auto* subscription = find(topic, group);
   if (!subscription)
-    throw Refusal{"not_subscribed", "no subscription to \"" + topic + "\"" +
-                                        (group.empty() ? "" : " as " + group)};
+    throw Refusal{"not_subscribed",
+                  "no subscription to \"" + topic + "\"" + (group.empty() ? "" : " as " + group)};
   auto result = ack ? subscription->consumer->ack(partition, offset)
                     : subscription->consumer->nack(partition, offset);
   if (!result) send_error(id, "bad_ack", result.error().message);
@@ -396,8 +404,8 @@ void ProtocolHandler::unsubscribe(const JsonValue& request, const JsonValue* id)
   std::uint64_t subscription_id = 0;
   auto* subscription = find(topic, group, &subscription_id);
   if (!subscription)
-    throw Refusal{"not_subscribed", "no subscription to \"" + topic + "\"" +
-                                        (group.empty() ? "" : " as " + group)};
+    throw Refusal{"not_subscribed",
+                  "no subscription to \"" + topic + "\"" + (group.empty() ? "" : " as " + group)};
   subscription->consumer->detach();
   subscriptions_.erase(subscription_id);
   auto message = reply("unsubscribed", id);
@@ -408,8 +416,8 @@ void ProtocolHandler::unsubscribe(const JsonValue& request, const JsonValue* id)
 
 void ProtocolHandler::send_error(const JsonValue* id, std::string_view code,
                                  std::string_view message) {
-  outbox_.send(std::move(reply("error", id).string("code", code).string("message", message))
-                   .finish());
+  outbox_.send(
+      std::move(reply("error", id).string("code", code).string("message", message)).finish());
 }
 
 void ProtocolHandler::close() {

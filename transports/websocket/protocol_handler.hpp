@@ -9,8 +9,8 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "callback_gate.hpp"
-#include "junction/kernel.hpp"
 #include "json/json_value.hpp"
+#include "junction/kernel.hpp"
 #include "outbox.hpp"
 
 namespace junction::websocket {

@@ -63,8 +63,10 @@ std::string_view target_path(const Request& request) {
 // of a guessed token was right.
 bool same_secret(std::string_view given, std::string_view expected) {
   unsigned char difference = given.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < given.size(); ++i)
-    difference |= static_cast<unsigned char>(given[i] ^ expected[i % (expected.size() + 1)]);
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const char wanted = i < expected.size() ? expected[i] : '\0';
+    difference |= static_cast<unsigned char>(given[i] ^ wanted);
+  }
   return difference == 0;
 }
 
@@ -110,7 +112,8 @@ class WebsocketSession final : public Session, private Outbox {
       parser.body_limit(kMaxHttpBodyBytes);
       boost::system::error_code error;
       http_.expires_after(kHttpRequestTimeout);
-      co_await http::async_read(http_, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+      co_await http::async_read(http_, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, error));
       if (error) co_return;
       auto request = parser.release();
       if (ws::is_upgrade(request)) {
@@ -120,7 +123,8 @@ class WebsocketSession final : public Session, private Outbox {
           co_return;
         }
         refusal->keep_alive(false);
-        co_await http::async_write(http_, *refusal, asio::redirect_error(asio::use_awaitable, error));
+        co_await http::async_write(http_, *refusal,
+                                   asio::redirect_error(asio::use_awaitable, error));
         break;
       }
       auto response = answer_http(request);
@@ -142,8 +146,7 @@ class WebsocketSession final : public Session, private Outbox {
         std::string_view given(origin->value().data(), origin->value().size());
         bool allowed = false;
         for (const auto& candidate : config.allowed_origins) allowed |= candidate == given;
-        if (!allowed)
-          return plain_response(request, http::status::forbidden, "origin not allowed");
+        if (!allowed) return plain_response(request, http::status::forbidden, "origin not allowed");
       }
     }
     if (!config.auth_token.empty()) {
@@ -172,10 +175,12 @@ class WebsocketSession final : public Session, private Outbox {
     auto path = target_path(request);
     if (path == "/ws")
       return plain_response(request, http::status::upgrade_required, "WebSocket upgrade expected");
-    if (path == "/api/topics") return make_response(request, http::status::ok, "application/json", topics_json());
+    if (path == "/api/topics")
+      return make_response(request, http::status::ok, "application/json", topics_json());
     auto file = load_static_file(context_.console_dir, path);
     if (!file) return plain_response(request, http::status::not_found, "not found");
-    auto response = make_response(request, http::status::ok, file->content_type, std::move(file->body));
+    auto response =
+        make_response(request, http::status::ok, file->content_type, std::move(file->body));
     response.set(http::field::cache_control, "no-cache");
     if (request.method() == http::verb::head) {
       response.body().clear();
@@ -221,6 +226,8 @@ class WebsocketSession final : public Session, private Outbox {
     co_await socket.async_accept(request, asio::redirect_error(asio::use_awaitable, error));
     if (error) co_return;
     accepted_ = true;
+    // stop() may have come during the handshake.
+    if (close_requested_) start_close();
     while (!closed_) {
       while (!closed_ && (handler_.saturated() || outgoing_.size() >= kMaxQueuedMessages)) {
         reader_wait_.expires_at(asio::steady_timer::time_point::max());

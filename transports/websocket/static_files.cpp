@@ -41,14 +41,14 @@ std::optional<StaticFile> load_static_file(const std::filesystem::path& root,
   if (error) return std::nullopt;
   const auto file = std::filesystem::canonical(canonical_root / candidate, error);
   if (error || !std::filesystem::is_regular_file(file, error)) return std::nullopt;
-  auto [root_end, file_it] = std::mismatch(canonical_root.begin(), canonical_root.end(),
-                                           file.begin(), file.end());
+  auto [root_end, file_it] =
+      std::mismatch(canonical_root.begin(), canonical_root.end(), file.begin(), file.end());
   if (root_end != canonical_root.end()) return std::nullopt;
   if (std::filesystem::file_size(file, error) > kMaxStaticFileBytes || error) return std::nullopt;
   std::ifstream in(file, std::ios::binary);
   if (!in) return std::nullopt;
-  StaticFile loaded{content_type_for(file),
-                    std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())};
+  StaticFile loaded{content_type_for(file), std::string(std::istreambuf_iterator<char>(in),
+                                                        std::istreambuf_iterator<char>())};
   return loaded;
 }
 

@@ -9,7 +9,7 @@
 namespace junction::testing {
 namespace {
 
-constexpr const char* kAccepted = R"({"status": 101, "acked": true})";
+constexpr const char* kAccepted = R"({"status": 101, "acked": true, "deflate": true})";
 
 std::string handshake(const WsTestBroker& broker, const std::string& origin,
                       const std::string& token) {

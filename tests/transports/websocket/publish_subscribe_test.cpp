@@ -18,8 +18,8 @@ TEST(WebsocketPublish, TenThousandPublishesAreAllAcked) {
   ASSERT_TRUE(broker.start());
   auto result = run_ws_client("publish.py", {broker.url(), "orders", "10000"});
   ASSERT_EQ(result.status, 0) << result.out << result.err;
-  EXPECT_TRUE(contains(result.out,
-                       R"({"acks": 10000, "ids_match": true, "offsets_distinct": true})"))
+  EXPECT_TRUE(
+      contains(result.out, R"({"acks": 10000, "ids_match": true, "offsets_distinct": true})"))
       << result.out;
   EXPECT_EQ(broker.stop(), 0);
 }
@@ -50,8 +50,22 @@ TEST(WebsocketSubscribe, StartsFromTheRequestedOffset) {
   ASSERT_TRUE(broker.start());
   auto result = run_ws_client("from_offset.py", {broker.url(), "history"});
   ASSERT_EQ(result.status, 0) << result.out << result.err;
-  EXPECT_TRUE(contains(result.out,
-                       R"({"subscribed_id": "s", "offsets": [7, 8, 9], "values": ["m7", "m8", "m9"]})"))
+  EXPECT_TRUE(contains(
+      result.out, R"({"subscribed_id": "s", "offsets": [7, 8, 9], "values": ["m7", "m8", "m9"]})"))
+      << result.out;
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+TEST(WebsocketRecords, BytesThatAreNotUtf8TravelAsBase64) {
+  WsTestBroker broker;
+  ASSERT_TRUE(broker.start());
+  auto result = run_ws_client("binary.py", {broker.url(), "bytes"});
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_TRUE(contains(result.out, R"("binary": {"key": "aw==", "value": "AP8=", )"
+                                   R"("headers": {"aA==": "/w=="}, "encoding": "base64"})"))
+      << result.out;
+  EXPECT_TRUE(contains(result.out, R"("text": {"key": "k", "value": "caf\u00e9", )"
+                                   R"("headers": {}, "encoding": null})"))
       << result.out;
   EXPECT_EQ(broker.stop(), 0);
 }

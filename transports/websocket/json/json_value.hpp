@@ -35,7 +35,9 @@ class JsonValue {
 
   bool as_bool() const { return std::get<1>(data_); }
   std::int64_t as_integer() const { return std::get<2>(data_); }
-  double as_double() const { return is_integer() ? static_cast<double>(as_integer()) : std::get<3>(data_); }
+  double as_double() const {
+    return is_integer() ? static_cast<double>(as_integer()) : std::get<3>(data_);
+  }
   const std::string& as_string() const { return std::get<4>(data_); }
   const Array& as_array() const { return std::get<5>(data_); }
   const Object& as_object() const { return std::get<6>(data_); }
