@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_arguments.hpp"
 #include "support/junctiond_process.hpp"
 
 namespace {
@@ -74,9 +75,8 @@ Options parse_options(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    auto value_of = [&](const std::string& flag) -> std::optional<std::string> {
-      if (arg.rfind(flag + "=", 0) != 0) return std::nullopt;
-      return arg.substr(flag.size() + 1);
+    auto value_of = [&arg](std::string_view flag) {
+      return junction::bench::flag_value(arg, flag);
     };
     if (auto target = value_of("--target")) {
       if (*target != "junctiond" && *target != "raw" && *target != "both") {
@@ -86,7 +86,7 @@ Options parse_options(int argc, char** argv) {
       options.raw = *target != "junctiond";
     } else if (auto runs = value_of("--runs")) {
       options.runs = std::atoi(runs->c_str());
-    } else if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos) {
+    } else if (junction::bench::is_count(arg)) {
       options.records = std::atoll(arg.c_str());
     } else {
       usage_error("unknown argument " + arg);
