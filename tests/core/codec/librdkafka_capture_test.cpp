@@ -528,6 +528,7 @@ TEST_F(LibrdkafkaCapture, StoredBatchesValidateAndUseTheConfiguredCodec) {
     batch::Header h;
     std::string_view bytes;
     int batches = 0;
+    int compressed = 0;
     for (;;) {
       auto more = it.next(h, bytes);
       ASSERT_TRUE(more.ok()) << more.error().message;
@@ -535,7 +536,13 @@ TEST_F(LibrdkafkaCapture, StoredBatchesValidateAndUseTheConfiguredCodec) {
       ++batches;
       auto valid = batch::validate(bytes);
       ASSERT_TRUE(valid.ok()) << valid.error().message;
-      EXPECT_EQ(valid->compression(), codec_of(name));
+      // librdkafka sends a batch uncompressed when the codec would not make
+      // it smaller, which happens when timing splits off a small batch.
+      if (valid->compression() == codec_of(name)) {
+        ++compressed;
+      } else {
+        EXPECT_EQ(valid->compression(), Compression::none);
+      }
       EXPECT_EQ(valid->magic, 2);
       EXPECT_EQ(valid->timestamp_type(), batch::TimestampType::create_time);
       EXPECT_EQ(valid->producer_id, -1);
@@ -551,7 +558,7 @@ TEST_F(LibrdkafkaCapture, StoredBatchesValidateAndUseTheConfiguredCodec) {
                   ZSTD_CONTENTSIZE_UNKNOWN);
       }
     }
-    EXPECT_GE(batches, 1);
+    EXPECT_GE(compressed, 1);
     EXPECT_EQ(it.remaining(), 0u);
   }
 }
