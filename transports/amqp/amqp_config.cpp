@@ -7,13 +7,9 @@ namespace junction::amqp {
 
 AmqpConfig parse_amqp_config(ConfigSection& config) {
   AmqpConfig parsed;
-  auto listen = config.string("listen", "127.0.0.1:5672");
-  if (auto address = parse_host_port(listen)) {
-    parsed.listen_host = address->host;
-    parsed.listen_port = address->port;
-  } else {
-    config.fail("listen", "expected \"host:port\", got \"" + listen + "\"");
-  }
+  const auto listen = config.host_port("listen", {parsed.listen_host, parsed.listen_port});
+  parsed.listen_host = listen.host;
+  parsed.listen_port = listen.port;
   parsed.max_message_bytes =
       config.integer("max_message_bytes", parsed.max_message_bytes, 0, std::int64_t{1} << 30);
   parsed.max_in_flight_messages = static_cast<std::uint32_t>(

@@ -13,22 +13,17 @@ constexpr std::int64_t kMaxInt32 = std::numeric_limits<std::int32_t>::max();
 
 KafkaConfig parse_kafka_config(ConfigSection& config) {
   KafkaConfig parsed;
-  auto listen = config.string("listen", "127.0.0.1:9092");
-  if (auto address = parse_host_port(listen)) {
-    parsed.listen_host = address->host;
-    parsed.listen_port = address->port;
-  } else {
-    config.fail("listen", "expected \"host:port\", got \"" + listen + "\"");
-  }
-  auto advertised = config.string("advertised_listener", "");
-  if (!advertised.empty()) {
-    auto address = parse_host_port(advertised);
-    if (!address || address->port == 0) {
-      config.fail("advertised_listener", "expected \"host:port\", got \"" + advertised + "\"");
-    } else {
-      parsed.advertised_host = address->host;
-      parsed.advertised_port = address->port;
+  const auto listen = config.host_port("listen", {parsed.listen_host, parsed.listen_port});
+  parsed.listen_host = listen.host;
+  parsed.listen_port = listen.port;
+  // An empty advertised_listener means "the listen address", as when absent.
+  if (!config.string("advertised_listener", "").empty()) {
+    const auto advertised = config.host_port("advertised_listener", {});
+    if (!advertised.host.empty() && advertised.port == 0) {
+      config.fail("advertised_listener", "port 0 cannot be advertised to clients");
     }
+    parsed.advertised_host = advertised.host;
+    parsed.advertised_port = advertised.port;
   }
   parsed.max_request_bytes = static_cast<std::int32_t>(
       config.integer("max_request_bytes", parsed.max_request_bytes, 1024, 1LL << 30));

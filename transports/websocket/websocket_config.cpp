@@ -4,13 +4,9 @@ namespace junction::websocket {
 
 WebsocketConfig parse_websocket_config(ConfigSection& config) {
   WebsocketConfig parsed;
-  auto listen = config.string("listen", "127.0.0.1:8080");
-  if (auto address = parse_host_port(listen)) {
-    parsed.listen_host = address->host;
-    parsed.listen_port = address->port;
-  } else {
-    config.fail("listen", "expected \"host:port\", got \"" + listen + "\"");
-  }
+  const auto listen = config.host_port("listen", {parsed.listen_host, parsed.listen_port});
+  parsed.listen_host = listen.host;
+  parsed.listen_port = listen.port;
   parsed.max_message_bytes = static_cast<std::uint64_t>(config.integer(
       "max_message_bytes", static_cast<std::int64_t>(parsed.max_message_bytes), 1024, 1LL << 30));
   parsed.allowed_origins = config.strings("allowed_origins", {});

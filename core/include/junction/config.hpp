@@ -34,6 +34,9 @@ class ConfigSection {
 
   bool contains(std::string_view key) const;
   std::string string(std::string_view key, std::string fallback);
+  // A "host:port" string (a transport's listen address); anything else is an
+  // error at `key` naming what was expected.
+  HostPort host_port(std::string_view key, HostPort fallback);
   std::int64_t integer(std::string_view key, std::int64_t fallback,
                        std::int64_t min = std::numeric_limits<std::int64_t>::min(),
                        std::int64_t max = std::numeric_limits<std::int64_t>::max());

@@ -97,6 +97,14 @@ std::string ConfigSection::string(std::string_view key, std::string fallback) {
   return fallback;
 }
 
+HostPort ConfigSection::host_port(std::string_view key, HostPort fallback) {
+  if (!contains(key)) return fallback;
+  const auto text = string(key, "");
+  if (auto parsed = parse_host_port(text)) return *parsed;
+  fail(key, "expected \"host:port\", got \"" + text + "\"");
+  return fallback;
+}
+
 std::int64_t ConfigSection::integer(std::string_view key, std::int64_t fallback, std::int64_t min,
                                     std::int64_t max) {
   const toml::node* node = impl_->find(key);
