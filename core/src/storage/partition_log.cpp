@@ -395,9 +395,9 @@ std::size_t PartitionLog::segment_count() const {
   return state_->segments.size();
 }
 
-void PartitionLog::discard() {
+// The caller holds the maintenance lock.
+void PartitionLog::forget_segments() {
   auto& s = *state_;
-  std::lock_guard maintenance(s.maintenance);
   std::lock_guard lock(s.mutex);
   s.removed = true;
   s.segments.clear();
@@ -405,16 +405,15 @@ void PartitionLog::discard() {
   s.total_bytes = 0;
 }
 
+void PartitionLog::discard() {
+  std::lock_guard maintenance(state_->maintenance);
+  forget_segments();
+}
+
 Result<void> PartitionLog::remove() {
   auto& s = *state_;
   std::lock_guard maintenance(s.maintenance);
-  {
-    std::lock_guard lock(s.mutex);
-    s.removed = true;
-    s.segments.clear();
-    s.unsynced.clear();
-    s.total_bytes = 0;
-  }
+  forget_segments();
   std::error_code error;
   std::filesystem::remove_all(s.dir, error);
   if (error)

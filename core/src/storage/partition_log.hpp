@@ -74,6 +74,9 @@ class PartitionLog {
  private:
   struct State;
   explicit PartitionLog(std::unique_ptr<State> state);
+  // Drops every segment and marks the log removed: appends and reads fail
+  // from then on.
+  void forget_segments();
   std::unique_ptr<State> state_;
 };
 
