@@ -96,26 +96,14 @@ struct Options {
 
 Options parse_options(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value_of = [&arg](std::string_view flag) {
-      return junction::bench::flag_value(arg, flag);
-    };
-    if (auto runs = value_of("--runs")) {
-      options.runs = std::atoi(runs->c_str());
-    } else if (auto window = value_of("--window")) {
-      options.window = std::atoll(window->c_str());
-    } else if (auto credit = value_of("--credit")) {
-      options.credit = std::atoll(credit->c_str());
-    } else if (auto seconds = value_of("--latency-seconds")) {
-      options.latency_seconds = std::atof(seconds->c_str());
-    } else if (auto rate = value_of("--latency-rate")) {
-      options.latency_rate = std::atoll(rate->c_str());
-    } else if (junction::bench::is_count(arg)) {
-      options.records = std::atoll(arg.c_str());
-    } else {
-      usage_error("unknown argument " + arg);
-    }
+  if (auto error =
+          junction::bench::parse_arguments(argc, argv, options.records,
+                                           {{"--runs", &options.runs},
+                                            {"--window", &options.window},
+                                            {"--credit", &options.credit},
+                                            {"--latency-seconds", &options.latency_seconds},
+                                            {"--latency-rate", &options.latency_rate}})) {
+    usage_error(*error);
   }
   if (options.records < 1) usage_error("records must be at least 1");
   if (options.runs < 1) usage_error("runs must be at least 1");

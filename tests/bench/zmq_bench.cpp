@@ -73,25 +73,15 @@ struct Options {
 
 Options parse_options(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value_of = [&arg](std::string_view flag) {
-      return junction::bench::flag_value(arg, flag);
-    };
-    if (auto target = value_of("--target")) {
-      if (*target != "junctiond" && *target != "raw" && *target != "both") {
-        usage_error("unknown target " + *target);
-      }
-      options.junctiond = *target != "raw";
-      options.raw = *target != "junctiond";
-    } else if (auto runs = value_of("--runs")) {
-      options.runs = std::atoi(runs->c_str());
-    } else if (junction::bench::is_count(arg)) {
-      options.records = std::atoll(arg.c_str());
-    } else {
-      usage_error("unknown argument " + arg);
-    }
+  std::string target = "both";
+  if (auto error = junction::bench::parse_arguments(
+          argc, argv, options.records, {{"--target", &target}, {"--runs", &options.runs}})) {
+    usage_error(*error);
   }
+  const auto targets = junction::bench::parse_targets(target, "raw");
+  if (!targets) usage_error("unknown target " + target);
+  options.junctiond = targets->junctiond;
+  options.raw = targets->peer;
   if (options.records < 1) usage_error("records must be at least 1");
   if (options.runs < 1) usage_error("runs must be at least 1");
   return options;
