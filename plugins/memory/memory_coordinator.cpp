@@ -23,6 +23,8 @@ class MemoryCoordinator final : public Coordinator {
     started_ = false;
   }
 
+  bool session_active() const override { return true; }
+
   std::vector<BrokerInfo> live_brokers() const override {
     std::lock_guard lock(mutex_);
     if (!started_) return {};

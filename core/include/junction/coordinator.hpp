@@ -15,6 +15,7 @@ namespace junction {
 struct BrokerInfo {
   std::int32_t id = 0;
   // Transport name -> advertised "host:port" (or a ZeroMQ/WebSocket URL).
+  // "cluster" is the inter-broker channel of a clustered broker.
   std::map<std::string, std::string> endpoints;
 };
 
@@ -42,10 +43,17 @@ class Coordinator {
   virtual Result<void> start(const BrokerInfo& self) = 0;
   virtual void stop() = 0;
 
+  // False while this broker's registration cannot be vouched for (a lost
+  // ZooKeeper session): leadership it reports may be stale and must not be
+  // acted on. Always true for a single broker.
+  virtual bool session_active() const = 0;
+
   virtual std::vector<BrokerInfo> live_brokers() const = 0;
   virtual std::optional<std::int32_t> controller() const = 0;
 
-  // Assigns the partitions across live brokers and records the topic.
+  // Has the controller assign the partitions across live brokers (round
+  // robin) and record the topic; returns the assignment. topic_exists if it
+  // is already known (with the same or another partition count).
   virtual Result<TopicMetadata> create_topic(std::string_view name, std::int32_t partitions) = 0;
   virtual Result<void> delete_topic(std::string_view name) = 0;
   virtual std::optional<TopicMetadata> topic(std::string_view name) const = 0;

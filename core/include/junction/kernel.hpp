@@ -44,6 +44,13 @@ struct FetchResult {
   PartitionOffsets offsets;
 };
 
+// Who leads a partition. In a cluster each partition lives on one broker.
+struct PartitionLeader {
+  std::int32_t broker_id = -1;  // -1: no live broker leads it now
+  std::int32_t leader_epoch = 0;
+  bool local = false;  // this broker leads it
+};
+
 // A pending wait_for_data. Dropping the handle does not cancel the wait.
 class DataWait {
  public:
@@ -118,6 +125,17 @@ class Kernel {
                                                                   std::int32_t partition) const = 0;
   virtual std::vector<std::string> list_groups() const = 0;
   virtual Result<void> delete_group(std::string_view group) = 0;
+
+  // The cluster. A single broker leads everything. In a cluster, produce and
+  // subscribe reach a partition's leader from any broker, while fetch,
+  // offsets, offset_for_timestamp and wait_for_data serve only partitions led
+  // here (not_leader otherwise), so a Kafka client can be told to move.
+  virtual std::int32_t broker_id() const = 0;
+  virtual Result<PartitionLeader> partition_leader(std::string_view topic,
+                                                   std::int32_t partition) const = 0;
+  // The broker that keeps a Kafka-style group's membership and committed
+  // offsets (leader_not_available while it is down).
+  virtual Result<std::int32_t> group_coordinator(std::string_view group) const = 0;
 
   // Blocking conveniences over the callback API, for tools and tests.
   Result<ProduceAck> produce_and_wait(std::string_view topic, std::int32_t partition,

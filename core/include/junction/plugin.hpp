@@ -16,7 +16,7 @@
 namespace junction {
 
 // Bump on any change to the SDK headers that alters layout or vtables.
-inline constexpr std::uint32_t kSdkAbiVersion = 1;
+inline constexpr std::uint32_t kSdkAbiVersion = 2;
 
 enum class PluginKind : std::uint32_t { transport = 1, coordinator = 2 };
 

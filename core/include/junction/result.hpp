@@ -21,7 +21,8 @@ enum class Errc {
   io_error,
   invalid_config,
   plugin_error,
-  not_leader,
+  not_leader,            // the partition is led by another broker
+  leader_not_available,  // no live broker leads the partition (or group) now
   timeout,
   shutting_down,
 };

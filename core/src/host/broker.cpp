@@ -45,6 +45,7 @@ Result<std::unique_ptr<Broker>> Broker::assemble(HostConfig& config) {
 
 Result<void> Broker::start() {
   kernel::KernelOptions options;
+  options.broker_id = config_.broker_id;
   options.data_dir = config_.data_dir;
   options.topic_defaults = config_.topic_defaults;
   options.auto_create_topics = config_.auto_create_topics;

@@ -513,6 +513,14 @@ Result<void> LocalKernel::delete_group(std::string_view group) {
   return subscriptions_->delete_group(group);
 }
 
+Result<PartitionLeader> LocalKernel::partition_leader(std::string_view name,
+                                                      std::int32_t partition) const {
+  auto topic = find_topic(name);
+  if (!topic) return topic.error();
+  if (auto found = find_partition(**topic, partition); !found) return found.error();
+  return PartitionLeader{options_.broker_id, 0, true};
+}
+
 Result<std::shared_ptr<const DecodedBatch>> LocalKernel::decoded_batch(const std::string& name,
                                                                        std::int32_t partition,
                                                                        std::int64_t offset) {

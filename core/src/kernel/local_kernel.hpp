@@ -63,6 +63,13 @@ class LocalKernel final : public Kernel, private DeliverySource {
   std::vector<std::string> list_groups() const override;
   Result<void> delete_group(std::string_view group) override;
 
+  std::int32_t broker_id() const override { return options_.broker_id; }
+  Result<PartitionLeader> partition_leader(std::string_view topic,
+                                           std::int32_t partition) const override;
+  Result<std::int32_t> group_coordinator(std::string_view) const override {
+    return options_.broker_id;
+  }
+
   // fsyncs every partition with unflushed data.
   void flush_all();
   // Applies retention to every partition now (the flusher also does it on

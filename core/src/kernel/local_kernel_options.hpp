@@ -25,6 +25,7 @@ struct DeliveryConfig {
 };
 
 struct KernelOptions {
+  std::int32_t broker_id = 0;
   std::filesystem::path data_dir;
   TopicConfig topic_defaults;
   bool auto_create_topics = true;

@@ -28,6 +28,8 @@ const char* to_string(Errc code) noexcept {
       return "plugin error";
     case Errc::not_leader:
       return "not leader";
+    case Errc::leader_not_available:
+      return "leader not available";
     case Errc::timeout:
       return "timeout";
     case Errc::shutting_down:

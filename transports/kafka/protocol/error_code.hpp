@@ -86,6 +86,7 @@ inline ErrorCode to_error_code(Errc code) {
       return ErrorCode::not_leader_or_follower;
     case Errc::timeout:
       return ErrorCode::request_timed_out;
+    case Errc::leader_not_available:
     case Errc::shutting_down:
       return ErrorCode::leader_not_available;
     case Errc::plugin_error:
