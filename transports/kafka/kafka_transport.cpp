@@ -42,7 +42,8 @@ GroupSettings group_settings(const KafkaConfig& config) {
 
 struct KafkaTransport::Running {
   Running(Kernel& kernel, Coordinator& coordinator, const KafkaConfig& config)
-      : producer_states(kernel),
+      : producer_ids(kernel.broker_id()),
+        producer_states(kernel),
         groups(io, group_settings(config)),
         context{kernel, coordinator, config, {}, 0, io, producer_ids, producer_states, groups},
         acceptor(io),

@@ -14,6 +14,7 @@
 #include "protocol/wire_reader.hpp"
 #include "protocol/wire_writer.hpp"
 #include "server/broker_context.hpp"
+#include "server/cluster_view.hpp"
 
 namespace junction::kafka {
 
@@ -26,10 +27,12 @@ void handle_describe_groups(BrokerContext& context, const Request& request, Resp
   if (version >= 3) in.boolean();  // include_authorized_operations: no ACLs here
   if (!in.ok()) return responder.reject("malformed DescribeGroups request");
 
+  std::vector<ErrorCode> elsewhere;
+  for (const auto& id : group_ids) elsewhere.push_back(coordination_error(context, id));
   auto ids = group_ids;
   context.groups.describe(
-      std::move(ids), [&kernel = context.kernel, responder, version,
-                       group_ids](const std::vector<std::optional<GroupSummary>>& summaries) {
+      std::move(ids), [&kernel = context.kernel, responder, version, group_ids,
+                       elsewhere](const std::vector<std::optional<GroupSummary>>& summaries) {
         const auto with_offsets = kernel.list_groups();
         WireWriter out;
         if (version >= 1) out.int32(0);  // throttle_time_ms
@@ -38,10 +41,10 @@ void handle_describe_groups(BrokerContext& context, const Request& request, Resp
           const auto& summary = summaries[i];
           const bool has_offsets = std::find(with_offsets.begin(), with_offsets.end(),
                                              group_ids[i]) != with_offsets.end();
-          out.int16(wire(ErrorCode::none));
+          out.int16(wire(elsewhere[i]));
           out.string(group_ids[i]);
-          if (!summary) {
-            out.string(has_offsets ? "Empty" : "Dead");
+          if (!summary || elsewhere[i] != ErrorCode::none) {
+            out.string(has_offsets && elsewhere[i] == ErrorCode::none ? "Empty" : "Dead");
             out.string("");  // protocol_type
             out.string("");  // protocol_data
             out.array_length(0);

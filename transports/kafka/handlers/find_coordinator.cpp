@@ -1,9 +1,11 @@
-// FindCoordinator: this broker coordinates every consumer group itself.
-// Transactions are not implemented, so no broker coordinates them.
+// FindCoordinator: the broker the kernel names for the group (in a cluster,
+// the leader of the group's partition of __junction_groups). Transactions are
+// not implemented, so no broker coordinates them.
 #include <optional>
 #include <string>
 
 #include "handlers/handlers.hpp"
+#include "junction/kernel.hpp"
 #include "protocol/error_code.hpp"
 #include "protocol/wire_reader.hpp"
 #include "protocol/wire_writer.hpp"
@@ -20,7 +22,7 @@ constexpr std::int8_t kTransactionKey = 1;
 
 void handle_find_coordinator(BrokerContext& context, const Request& request, Responder responder) {
   WireReader in(request.body);
-  in.string();  // the group id: any group is ours
+  const auto key = in.string();
   const std::int8_t key_type = request.api_version >= 1 ? in.int8() : kGroupKey;
   if (!in.ok()) return responder.reject("malformed FindCoordinator request");
 
@@ -33,14 +35,22 @@ void handle_find_coordinator(BrokerContext& context, const Request& request, Res
     error = ErrorCode::invalid_request;
     message = "unknown coordinator key type " + std::to_string(key_type);
   }
-  const bool found = error == ErrorCode::none;
+  std::optional<KafkaBroker> coordinator;
+  if (error == ErrorCode::none) {
+    auto id = context.kernel.group_coordinator(key);
+    if (id) coordinator = kafka_broker(context, *id);
+    if (!coordinator) {
+      error = ErrorCode::coordinator_not_available;
+      message = "the coordinator of group '" + key + "' is not available";
+    }
+  }
   WireWriter out;
   if (request.api_version >= 1) out.int32(0);  // throttle_time_ms
   out.int16(wire(error));
   if (request.api_version >= 1) out.nullable_string(message);
-  out.int32(found ? self_broker_id(context) : -1);
-  out.string(found ? context.advertised_host : std::string());
-  out.int32(found ? context.advertised_port : -1);
+  out.int32(coordinator ? coordinator->id : -1);
+  out.string(coordinator ? coordinator->host : std::string());
+  out.int32(coordinator ? coordinator->port : -1);
   responder.send(out.take());
 }
 

@@ -8,6 +8,7 @@
 #include "protocol/wire_reader.hpp"
 #include "protocol/wire_writer.hpp"
 #include "server/broker_context.hpp"
+#include "server/cluster_view.hpp"
 
 namespace junction::kafka {
 namespace {
@@ -31,6 +32,9 @@ void handle_heartbeat(BrokerContext& context, const Request& request, Responder 
   if (!in.ok()) return responder.reject("malformed Heartbeat request");
   const auto version = request.api_version;
   if (group_id.empty()) return responder.send(encode(version, ErrorCode::invalid_group_id));
+  if (auto elsewhere = coordination_error(context, group_id); elsewhere != ErrorCode::none) {
+    return responder.send(encode(version, elsewhere));
+  }
   if (group_instance_id) return responder.send(encode(version, ErrorCode::unsupported_version));
   context.groups.heartbeat(
       std::move(group_id), std::move(member_id), generation,

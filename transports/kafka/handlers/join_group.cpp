@@ -10,6 +10,7 @@
 #include "protocol/wire_reader.hpp"
 #include "protocol/wire_writer.hpp"
 #include "server/broker_context.hpp"
+#include "server/cluster_view.hpp"
 
 namespace junction::kafka {
 namespace {
@@ -70,6 +71,13 @@ void handle_join_group(BrokerContext& context, const Request& request, Responder
   if (decoded->group_id.empty()) {
     JoinResult refused;
     refused.error = ErrorCode::invalid_group_id;
+    refused.member_id = decoded->join.member_id;
+    return responder.send(encode(version, refused));
+  }
+  if (auto elsewhere = coordination_error(context, decoded->group_id);
+      elsewhere != ErrorCode::none) {
+    JoinResult refused;
+    refused.error = elsewhere;
     refused.member_id = decoded->join.member_id;
     return responder.send(encode(version, refused));
   }

@@ -10,6 +10,7 @@
 #include "protocol/wire_reader.hpp"
 #include "protocol/wire_writer.hpp"
 #include "server/broker_context.hpp"
+#include "server/cluster_view.hpp"
 
 namespace junction::kafka {
 namespace {
@@ -58,6 +59,9 @@ void handle_leave_group(BrokerContext& context, const Request& request, Responde
   const auto version = request.api_version;
   if (group_id.empty()) {
     return responder.send(encode(version, ErrorCode::invalid_group_id, members, {}));
+  }
+  if (auto elsewhere = coordination_error(context, group_id); elsewhere != ErrorCode::none) {
+    return responder.send(encode(version, elsewhere, members, {}));
   }
   std::vector<std::string> member_ids;
   for (const auto& member : members) member_ids.push_back(member.member_id);

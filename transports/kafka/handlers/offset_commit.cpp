@@ -12,6 +12,7 @@
 #include "protocol/wire_reader.hpp"
 #include "protocol/wire_writer.hpp"
 #include "server/broker_context.hpp"
+#include "server/cluster_view.hpp"
 
 namespace junction::kafka {
 namespace {
@@ -112,6 +113,11 @@ void handle_offset_commit(BrokerContext& context, const Request& request, Respon
   };
   if (decoded->group_instance_id) {
     fail_all(decoded->topics, ErrorCode::unsupported_version);
+    return responder.send(encode(version, decoded->topics));
+  }
+  if (auto elsewhere = coordination_error(context, decoded->group_id);
+      elsewhere != ErrorCode::none) {
+    fail_all(decoded->topics, elsewhere);
     return responder.send(encode(version, decoded->topics));
   }
   auto group_id = decoded->group_id;

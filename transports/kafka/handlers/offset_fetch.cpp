@@ -13,6 +13,7 @@
 #include "protocol/wire_reader.hpp"
 #include "protocol/wire_writer.hpp"
 #include "server/broker_context.hpp"
+#include "server/cluster_view.hpp"
 
 namespace junction::kafka {
 namespace {
@@ -82,7 +83,12 @@ void handle_offset_fetch(BrokerContext& context, const Request& request, Respond
   }
   if (!in.ok()) return responder.reject("malformed OffsetFetch request");
 
-  if (topics) {
+  const auto elsewhere = coordination_error(context, group_id);
+  if (elsewhere != ErrorCode::none) {
+    if (!topics) topics.emplace();
+    for (auto& topic : *topics)
+      for (auto& partition : topic.partitions) partition.error = elsewhere;
+  } else if (topics) {
     for (auto& topic : *topics)
       for (auto& partition : topic.partitions)
         partition = look_up(context.kernel, group_id, topic.name, partition.partition);
@@ -104,7 +110,7 @@ void handle_offset_fetch(BrokerContext& context, const Request& request, Respond
       out.int16(wire(partition.error));
     }
   }
-  if (version >= 2) out.int16(wire(ErrorCode::none));
+  if (version >= 2) out.int16(wire(elsewhere));
   responder.send(out.take());
 }
 

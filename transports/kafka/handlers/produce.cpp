@@ -23,6 +23,7 @@
 #include "protocol/wire_reader.hpp"
 #include "protocol/wire_writer.hpp"
 #include "server/broker_context.hpp"
+#include "server/cluster_view.hpp"
 
 namespace junction::kafka {
 namespace {
@@ -250,6 +251,11 @@ void handle_produce(BrokerContext& context, const Request& request, Responder re
       } else if (!valid_name) {
         refused.error = ErrorCode::invalid_topic_exception;
         refused.message = "invalid topic name '" + topic.name + "'";
+      } else if (auto moved = leadership_error(context, topic.name, partition.index);
+                 moved != ErrorCode::none) {
+        refused.error = moved;
+        refused.message = "partition " + std::to_string(partition.index) + " of '" + topic.name +
+                          "' is not led by this broker";
       } else {
         refused = split_batches(topic.partitions[p].records, batches[t][p]);
         if (refused.error == ErrorCode::transactional_id_authorization_failed) {

@@ -9,6 +9,7 @@
 #include "protocol/wire_reader.hpp"
 #include "protocol/wire_writer.hpp"
 #include "server/broker_context.hpp"
+#include "server/cluster_view.hpp"
 
 namespace junction::kafka {
 namespace {
@@ -53,6 +54,10 @@ void handle_sync_group(BrokerContext& context, const Request& request, Responder
   const auto version = request.api_version;
   if (decoded->group_id.empty()) {
     return responder.send(encode(version, {ErrorCode::invalid_group_id, {}}));
+  }
+  if (auto elsewhere = coordination_error(context, decoded->group_id);
+      elsewhere != ErrorCode::none) {
+    return responder.send(encode(version, {elsewhere, {}}));
   }
   if (decoded->group_instance_id) {
     return responder.send(encode(version, {ErrorCode::unsupported_version, {}}));
