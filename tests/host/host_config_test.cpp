@@ -136,7 +136,8 @@ TEST(HostConfig, TransportMustBeAnArrayOfTables) {
 TEST(HostConfig, TransportNeedsAPluginName) {
   auto config = parse("[[transport]]\nlisten = \"127.0.0.1:1\"\n");
   ASSERT_EQ(config.errors->messages().size(), 1u);
-  EXPECT_THAT(config.errors->messages()[0], Eq("broker.toml:1:1: missing key 'plugin': name the plugin to load"));
+  EXPECT_THAT(config.errors->messages()[0],
+              Eq("broker.toml:1:1: missing key 'plugin': name the plugin to load"));
 }
 
 TEST(HostConfig, PluginKeysAreCheckedByThePlugin) {
@@ -165,6 +166,24 @@ TEST(HostConfig, MissingFileIsAnError) {
   auto config = load_config_file("/nonexistent/junction.toml", "/plugins");
   EXPECT_THAT(config.errors->messages(),
               ElementsAre("/nonexistent/junction.toml: cannot read the config file"));
+}
+
+TEST(HostConfig, ListsEveryKeyItReadsAndOnlyThose) {
+  const auto keys = host_config_keys();
+  for (const char* key : {"broker.id", "broker.plugin_path", "coordination.plugin", "topics.flush",
+                          "delivery.max_attempts", "log.level", "transport.plugin"}) {
+    EXPECT_THAT(keys, ::testing::Contains(std::string(key)));
+  }
+  // Every listed key is accepted by the parser: none is an "unknown key".
+  for (const auto& key : keys) {
+    const auto dot = key.find('.');
+    const std::string table = key.substr(0, dot);
+    const std::string header = table == "transport" ? "[[transport]]" : "[" + table + "]";
+    auto config = parse(header + "\n" + key.substr(dot + 1) + " = 0\n");
+    for (const auto& message : config.errors->messages()) {
+      EXPECT_THAT(message, ::testing::Not(HasSubstr("unknown key"))) << key;
+    }
+  }
 }
 
 }  // namespace

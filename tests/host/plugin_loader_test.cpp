@@ -58,6 +58,8 @@ TEST(PluginLoader, RefusesAPluginBuiltForAnotherAbi) {
   EXPECT_THAT(transport.error().message, HasSubstr("junction_wrong_abi.so"));
   EXPECT_THAT(transport.error().message,
               HasSubstr("was built for SDK ABI version " + std::to_string(kSdkAbiVersion + 1000)));
+  EXPECT_THAT(transport.error().message,
+              HasSubstr("this junctiond has ABI version " + std::to_string(kSdkAbiVersion)));
   EXPECT_THAT(transport.error().message, HasSubstr("rebuild the plugin"));
 }
 

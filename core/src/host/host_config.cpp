@@ -88,6 +88,20 @@ void read_log(ConfigSection section, HostConfig& config) {
   section.reject_unknown_keys();
 }
 
+// The one place that says which tables and keys the host reads.
+void read_document(ConfigSection root, const fs::path& base_dir, const fs::path& default_plugin_dir,
+                   HostConfig& config) {
+  read_broker(root.section("broker"), base_dir, default_plugin_dir, config);
+  config.coordination = read_plugin_spec(root.section("coordination"), "memory");
+  read_topics(root.section("topics"), config);
+  read_delivery(root.section("delivery"), config);
+  read_log(root.section("log"), config);
+  for (ConfigSection& transport : root.sections("transport")) {
+    config.transports.push_back(read_plugin_spec(transport, ""));
+  }
+  root.reject_unknown_keys();
+}
+
 }  // namespace
 
 HostConfig parse_config(std::string_view text, const std::string& source, const fs::path& base_dir,
@@ -105,17 +119,17 @@ HostConfig parse_config(std::string_view text, const std::string& source, const 
     document = std::make_shared<const toml::table>();
   }
 
-  ConfigSection root = make_config_section(document, document.get(), source, config.errors);
-  read_broker(root.section("broker"), base_dir, default_plugin_dir, config);
-  config.coordination = read_plugin_spec(root.section("coordination"), "memory");
-  read_topics(root.section("topics"), config);
-  read_delivery(root.section("delivery"), config);
-  read_log(root.section("log"), config);
-  for (ConfigSection& transport : root.sections("transport")) {
-    config.transports.push_back(read_plugin_spec(transport, ""));
-  }
-  root.reject_unknown_keys();
+  read_document(make_config_section(document, document.get(), source, config.errors), base_dir,
+                default_plugin_dir, config);
   return config;
+}
+
+std::vector<std::string> host_config_keys() {
+  auto keys = std::make_shared<KeyListing>();
+  HostConfig ignored;
+  ignored.errors = std::make_shared<ConfigErrors>();
+  read_document(make_key_listing_section(keys), {}, {}, ignored);
+  return *keys;
 }
 
 HostConfig load_config_file(const fs::path& file, const fs::path& default_plugin_dir) {

@@ -47,6 +47,10 @@ HostConfig parse_config(std::string_view text, const std::string& source,
 HostConfig load_config_file(const std::filesystem::path& file,
                             const std::filesystem::path& default_plugin_dir);
 
+// Every key the host itself reads, as "table.key" ("broker.id",
+// "transport.plugin"), in reading order.
+std::vector<std::string> host_config_keys();
+
 // The embedded default: one broker, memory coordination, data in ./data, and
 // every bundled transport in `bundled` on its usual port.
 std::string default_config_text(const std::vector<std::string>& bundled_transports);

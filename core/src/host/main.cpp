@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "host/broker.hpp"
+#include "host/config_key_listing.hpp"
 #include "host/host_config.hpp"
 #include "host/plugin_loader.hpp"
 #include "junction/log.hpp"
@@ -24,6 +25,8 @@ constexpr const char* kUsage =
     "usage: junctiond [--config FILE]    run a broker (no file: the embedded default)\n"
     "       junctiond --check-config FILE validate FILE, print every error, exit 0 or 1\n"
     "       junctiond --print-default     print the embedded default config\n"
+    "       junctiond --list-config-keys  print 'section key' for every key the host and\n"
+    "                                     each bundled plugin reads\n"
     "       junctiond --version\n";
 
 fs::path default_plugin_dir() {
@@ -41,6 +44,15 @@ host::HostConfig embedded_default() {
 int report_errors(const host::HostConfig& config) {
   for (const auto& message : config.errors->messages()) std::cerr << message << "\n";
   return 1;
+}
+
+int list_config_keys() {
+  std::vector<std::string> problems;
+  for (const auto& [section, key] : host::list_config_keys(default_plugin_dir(), problems)) {
+    std::cout << section << " " << key << "\n";
+  }
+  for (const auto& problem : problems) std::cerr << problem << "\n";
+  return problems.empty() ? 0 : 1;
 }
 
 int check_config(const fs::path& file) {
@@ -111,6 +123,8 @@ int main(int argc, char** argv) {
       std::cout << host::default_config_text(
           host::PluginLoader::transports_in(default_plugin_dir()));
       return 0;
+    } else if (arg == "--list-config-keys") {
+      return list_config_keys();
     } else if (arg == "--check-config" && has_value) {
       return check_config(argv[++i]);
     } else if (arg == "--config" && has_value) {

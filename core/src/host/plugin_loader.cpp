@@ -1,5 +1,6 @@
 #include "host/plugin_loader.hpp"
 
+#include <algorithm>
 #include <exception>
 
 namespace junction::host {
@@ -59,7 +60,7 @@ Result<fs::path> PluginLoader::locate(const std::string& name_or_path) const {
                                             file_name + " in: " + searched + ")");
 }
 
-Result<PluginLoader::Loaded> PluginLoader::load(const std::string& name_or_path, PluginKind kind) {
+Result<PluginLoader::Loaded> PluginLoader::load(const std::string& name_or_path) {
   auto file = locate(name_or_path);
   if (!file) return file.error();
 
@@ -85,15 +86,28 @@ Result<PluginLoader::Loaded> PluginLoader::load(const std::string& name_or_path,
                    info->compiler + "), but this junctiond has ABI version " +
                    std::to_string(kSdkAbiVersion) + ": rebuild the plugin against this SDK");
   }
-  if (info->kind != kind) {
-    return plugin_error(*file, std::string("is a ") + kind_name(info->kind) +
-                                   " plugin, but is named where a " + kind_name(kind) +
-                                   " plugin is expected");
-  }
-  if (!library->has(factory_symbol(kind))) {
-    return plugin_error(*file, std::string("exports no factory (") + factory_symbol(kind) + ")");
-  }
   return Loaded{library, info, *file};
+}
+
+Result<PluginLoader::Loaded> PluginLoader::load(const std::string& name_or_path, PluginKind kind) {
+  auto loaded = load(name_or_path);
+  if (!loaded) return loaded.error();
+  if (loaded->info->kind != kind) {
+    return plugin_error(loaded->file, std::string("is a ") + kind_name(loaded->info->kind) +
+                                          " plugin, but is named where a " + kind_name(kind) +
+                                          " plugin is expected");
+  }
+  if (!loaded->library->has(factory_symbol(kind))) {
+    return plugin_error(loaded->file,
+                        std::string("exports no factory (") + factory_symbol(kind) + ")");
+  }
+  return loaded;
+}
+
+Result<const PluginInfo*> PluginLoader::info(const std::string& name_or_path) {
+  auto loaded = load(name_or_path);
+  if (!loaded) return loaded.error();
+  return loaded->info;
 }
 
 template <class Object, class Factory>
@@ -135,6 +149,17 @@ std::vector<std::string> PluginLoader::transports_in(const fs::path& dir) {
     if (fs::is_regular_file(file, ec)) names.emplace_back(name);
   }
   return names;
+}
+
+std::vector<fs::path> PluginLoader::libraries_in(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(kFilePrefix) && name.ends_with(kFileSuffix)) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 }  // namespace junction::host

@@ -30,8 +30,13 @@ class PluginLoader {
   Result<std::shared_ptr<Coordinator>> create_coordinator(const std::string& name_or_path,
                                                           ConfigSection& config);
 
+  // The info a plugin exports, once its ABI version is checked.
+  Result<const PluginInfo*> info(const std::string& name_or_path);
+
   // Names of the transport plugins present in `dir` (for the embedded default).
   static std::vector<std::string> transports_in(const std::filesystem::path& dir);
+  // Every junction_*.so in `dir`, sorted.
+  static std::vector<std::filesystem::path> libraries_in(const std::filesystem::path& dir);
 
  private:
   struct Loaded {
@@ -39,6 +44,7 @@ class PluginLoader {
     const PluginInfo* info = nullptr;
     std::filesystem::path file;
   };
+  Result<Loaded> load(const std::string& name_or_path);
   Result<Loaded> load(const std::string& name_or_path, PluginKind kind);
 
   std::vector<std::filesystem::path> search_path_;

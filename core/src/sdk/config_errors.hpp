@@ -41,6 +41,16 @@ ConfigSection make_config_section(std::shared_ptr<const toml::table> document,
                                   const toml::table* table, std::string file,
                                   std::shared_ptr<ConfigErrors> errors);
 
+// Keys a reader asks for, as "table.key" paths, for `junctiond
+// --list-config-keys`. Shared by a listing section and every section it opens.
+using KeyListing = std::vector<std::string>;
+
+// An empty section that records every key read from it or from any table
+// below it, and claims to contain every key, so keys read only when present
+// are listed too. It opens one element for each array of tables. Its errors go
+// nowhere: the reader sees only fallbacks.
+ConfigSection make_key_listing_section(std::shared_ptr<KeyListing> keys);
+
 std::string format_position(const std::string& file, const toml::source_position& position);
 
 }  // namespace junction

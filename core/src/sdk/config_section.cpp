@@ -13,10 +13,31 @@ struct ConfigSection::Impl {
   std::shared_ptr<ConfigErrors> errors;
   std::set<std::string, std::less<>> read_keys;
   bool had_error = false;
+  std::shared_ptr<KeyListing> listing;  // set only in a key-listing section
+  std::string listing_prefix;           // "users." inside a listed [[users]]
 
   const toml::node* find(std::string_view key) {
     read_keys.emplace(key);
     return table ? table->get(key) : nullptr;
+  }
+
+  // A key read for its value (not a table): the keys worth listing.
+  const toml::node* find_value(std::string_view key) {
+    if (listing) {
+      const std::string path = listing_prefix + std::string(key);
+      if (std::find(listing->begin(), listing->end(), path) == listing->end()) {
+        listing->push_back(path);
+      }
+    }
+    return find(key);
+  }
+
+  ConfigSection listing_child(std::string_view key) const {
+    auto child = std::make_shared<Impl>();
+    child->errors = errors;
+    child->listing = listing;
+    child->listing_prefix = listing_prefix + std::string(key) + ".";
+    return ConfigSection(std::move(child));
   }
 
   std::string position(const toml::node* node) const {
@@ -79,6 +100,13 @@ ConfigSection make_config_section(std::shared_ptr<const toml::table> document,
   return ConfigSection(std::move(impl));
 }
 
+ConfigSection make_key_listing_section(std::shared_ptr<KeyListing> keys) {
+  auto impl = std::make_shared<ConfigSection::Impl>();
+  impl->errors = std::make_shared<ConfigErrors>();
+  impl->listing = std::move(keys);
+  return ConfigSection(std::move(impl));
+}
+
 ConfigSection::ConfigSection()
     : ConfigSection(make_config_section(nullptr, nullptr, "", std::make_shared<ConfigErrors>())) {}
 
@@ -86,11 +114,12 @@ ConfigSection::ConfigSection(std::shared_ptr<Impl> impl) : impl_(std::move(impl)
 ConfigSection::~ConfigSection() = default;
 
 bool ConfigSection::contains(std::string_view key) const {
+  if (impl_->listing) return true;
   return impl_->table && impl_->table->contains(key);
 }
 
 std::string ConfigSection::string(std::string_view key, std::string fallback) {
-  const toml::node* node = impl_->find(key);
+  const toml::node* node = impl_->find_value(key);
   if (!node) return fallback;
   if (const auto* value = node->as_string()) return value->get();
   impl_->wrong_type(node, key, "a string");
@@ -98,7 +127,7 @@ std::string ConfigSection::string(std::string_view key, std::string fallback) {
 }
 
 HostPort ConfigSection::host_port(std::string_view key, HostPort fallback) {
-  if (!contains(key)) return fallback;
+  if (!impl_->find_value(key)) return fallback;
   const auto text = string(key, "");
   if (auto parsed = parse_host_port(text)) return *parsed;
   fail(key, "expected \"host:port\", got \"" + text + "\"");
@@ -107,7 +136,7 @@ HostPort ConfigSection::host_port(std::string_view key, HostPort fallback) {
 
 std::int64_t ConfigSection::integer(std::string_view key, std::int64_t fallback, std::int64_t min,
                                     std::int64_t max) {
-  const toml::node* node = impl_->find(key);
+  const toml::node* node = impl_->find_value(key);
   if (!node) return fallback;
   const auto* value = node->as_integer();
   if (!value) {
@@ -124,7 +153,7 @@ std::int64_t ConfigSection::integer(std::string_view key, std::int64_t fallback,
 }
 
 bool ConfigSection::boolean(std::string_view key, bool fallback) {
-  const toml::node* node = impl_->find(key);
+  const toml::node* node = impl_->find_value(key);
   if (!node) return fallback;
   if (const auto* value = node->as_boolean()) return value->get();
   impl_->wrong_type(node, key, "true or false");
@@ -133,7 +162,7 @@ bool ConfigSection::boolean(std::string_view key, bool fallback) {
 
 std::vector<std::string> ConfigSection::strings(std::string_view key,
                                                 std::vector<std::string> fallback) {
-  const toml::node* node = impl_->find(key);
+  const toml::node* node = impl_->find_value(key);
   if (!node) return fallback;
   const auto* array = node->as_array();
   if (!array) {
@@ -153,6 +182,7 @@ std::vector<std::string> ConfigSection::strings(std::string_view key,
 }
 
 ConfigSection ConfigSection::section(std::string_view key) {
+  if (impl_->listing) return impl_->listing_child(key);
   const toml::node* node = impl_->find(key);
   const toml::table* table = nullptr;
   if (node) {
@@ -163,6 +193,7 @@ ConfigSection ConfigSection::section(std::string_view key) {
 }
 
 std::vector<ConfigSection> ConfigSection::sections(std::string_view key) {
+  if (impl_->listing) return {impl_->listing_child(key)};
   const toml::node* node = impl_->find(key);
   std::vector<ConfigSection> result;
   if (!node) return result;
