@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs examples/email/run on free ports in a temporary folder (junctiond
-# stopped and restarted midway, two MailService instances) and checks: exactly
-# one mail per event in the outbox, both MailServices wrote mail, every
-# service exited 0.
-#   email_scenario_test.sh SOURCE_DIR BUILD_DIR
+# stopped with STOP_SIGNAL and restarted midway, two MailService instances)
+# and checks: exactly one mail per event in the outbox, both MailServices
+# wrote mail, every service exited 0.
+#   email_scenario_test.sh SOURCE_DIR BUILD_DIR [STOP_SIGNAL: TERM or KILL]
 set -uo pipefail
 source_dir="$1"
 build_dir="$2"
+stop_signal="${3:-TERM}"
 events=15
 work="$(mktemp -d /tmp/junction-email-test.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
@@ -32,7 +33,7 @@ for s in sockets: print(s.getsockname()[1])
 
 output="$work/run.out"
 EMAIL_WORK="$work/scenario" EMAIL_BUILD_DIR="$build_dir" EMAIL_SKIP_BUILD=1 \
-  EMAIL_EVENTS=$events EMAIL_RATE=6 EMAIL_OUTAGE_S=3 \
+  EMAIL_EVENTS=$events EMAIL_RATE=6 EMAIL_OUTAGE_S=3 EMAIL_STOP_SIGNAL=$stop_signal \
   EMAIL_KAFKA_PORT=${ports[0]} EMAIL_AMQP_PORT=${ports[1]} EMAIL_ZMQ_PORT=${ports[2]} \
   EMAIL_ZMQ_PUBLISH_PORT=${ports[3]} EMAIL_ZMQ_PULL_PORT=${ports[4]} \
   timeout 100 "$source_dir/examples/email/run" >"$output" 2>&1
