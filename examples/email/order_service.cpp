@@ -31,7 +31,7 @@
 namespace {
 
 const std::string kAddress = "order.completed";
-const email::ServiceLog kLog("order-service ");
+const email::ServiceLog kLog("order-service");
 
 class OrderEmitter : public proton::messaging_handler {
  public:
@@ -62,8 +62,8 @@ class OrderEmitter : public proton::messaging_handler {
   void on_connection_open(proton::connection& connection) override {
     connected_ = true;
     if (!connection.reconnected()) return;
-    kLog.line("reconnected; sending again ", waiting_.size(),
-              " events the broker had not accepted");
+    kLog.line("reconnected; sending the ", waiting_.size(),
+              " events the broker has not accepted yet");
   }
 
   void on_transport_error(proton::transport& transport) override {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <iomanip>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -10,7 +11,7 @@
 
 namespace email {
 
-// One short line per event, `12:00:01.234 member-service  sent member-0003`,
+// One short line per event, `12:00:01.234 member-service  emit member-0003`,
 // written whole so that lines of services sharing a terminal never interleave.
 class ServiceLog {
  public:
@@ -19,7 +20,7 @@ class ServiceLog {
   template <typename... Parts>
   void line(const Parts&... parts) const {
     std::ostringstream text;
-    text << clock() << ' ' << service_ << "  ";
+    text << clock() << ' ' << std::left << std::setw(15) << service_ << ' ';
     (text << ... << parts);
     text << '\n';
     const std::lock_guard lock(mutex_);
