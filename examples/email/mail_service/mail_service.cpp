@@ -48,8 +48,10 @@ class MailService {
         outbox_(flags.text("outbox"), flags.text("name") + "-" + std::to_string(::getpid())),
         group_(flags.text("group")),
         credit_(std::to_string(std::max(1L, flags.number("credit")))),
+        ack_batch_(flags.number("ack-batch-ms")),
         dealer_(context, zmq::socket_type::dealer) {
-    dealer_.set(zmq::sockopt::linger, 0);
+    // Time for the last acknowledgements to leave when the service stops.
+    dealer_.set(zmq::sockopt::linger, 1000);
     // Nothing is queued for a broker that is not there: a command is sent to
     // the live broker or not at all (unacked records come back anyway).
     dealer_.set(zmq::sockopt::immediate, 1);
@@ -79,10 +81,12 @@ class MailService {
         handle(frames);
         frames.clear();
       }
+      if (!unacked_.empty() && Clock::now() - first_unacked_at_ >= ack_batch_) acknowledge();
       if (Clock::now() - last_sent_ > kPingInterval) send({"PING"});
     }
-    log_.line("done: handled ", handled_, " records, wrote ", written_, " mails (", duplicates_,
-              " redelivered events already in the outbox)");
+    acknowledge();
+    log_.line("done: handled ", handled_, " records, wrote ", written_, " mails, ", duplicates_,
+              " redelivered with their mail already in the outbox");
   }
 
  private:
@@ -91,7 +95,13 @@ class MailService {
     }
     if (link_.lost) {
       link_.lost = false;
-      log_.line("broker connection lost; unacked records will come again");
+      if (unacked_.empty()) {
+        log_.line("broker connection lost");
+      } else {
+        log_.line("broker connection lost; ", unacked_.size(),
+                  " written mails not acknowledged yet: they will come again");
+      }
+      unacked_.clear();
     }
     if (link_.joined_needed) {
       link_.joined_needed = false;
@@ -143,13 +153,31 @@ class MailService {
       log_.line(mail->event_id, " redelivered; its mail is already in the outbox");
     }
     ++handled_;
-    send({"ACK", topic, partition, offset});
+    if (unacked_.empty()) first_unacked_at_ = Clock::now();
+    unacked_.push_back({topic, partition, offset});
+    if (ack_batch_.count() == 0) acknowledge();
+  }
+
+  void acknowledge() {
+    for (const auto& [topic, partition, offset] : unacked_) send({"ACK", topic, partition, offset});
+    unacked_.clear();
   }
 
   email::ServiceLog log_;
   email::Outbox outbox_;
   std::string group_;
   std::string credit_;
+  // Acknowledging in batches saves round trips; a record whose mail is
+  // written but whose ack has not gone out yet is what a lost connection
+  // gets redelivered, and what the outbox recognises.
+  std::chrono::milliseconds ack_batch_;
+  struct Position {
+    std::string topic;
+    std::string partition;
+    std::string offset;
+  };
+  std::vector<Position> unacked_;
+  Clock::time_point first_unacked_at_;
   zmq::socket_t dealer_;
   BrokerLink link_;
   Clock::time_point last_sent_;
@@ -166,7 +194,8 @@ int main(int argc, char** argv) {
                                    {"outbox", "outbox"},
                                    {"name", "mail-service"},
                                    {"group", "mail"},
-                                   {"credit", "5"}});
+                                   {"credit", "5"},
+                                   {"ack-batch-ms", "0"}});
   std::signal(SIGTERM, [](int) { stop_requested = 1; });
   std::signal(SIGINT, [](int) { stop_requested = 1; });
   try {
