@@ -2,6 +2,7 @@
 // through the Kafka protocol with librdkafka's C++ API.
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -35,8 +36,9 @@ class BrokerWatch : public RdKafka::EventCb {
   bool broker_away = false;
 };
 
-// Delivery reports arrive on poll(); a report that took long shows the broker
-// was away while librdkafka kept the event and retried.
+// Delivery reports arrive on poll(); reports that took long show the broker
+// was away while librdkafka kept the events and retried. They come in a burst
+// when it is back, and make one line.
 class DeliveryCounter : public RdKafka::DeliveryReportCb {
  public:
   explicit DeliveryCounter(BrokerWatch& watch) : watch_(watch) {}
@@ -53,11 +55,21 @@ class DeliveryCounter : public RdKafka::DeliveryReportCb {
     ++delivered;
     watch_.broker_away = false;
     const auto waited = Clock::now() - sent_at.at(sequence);
-    if (waited > std::chrono::seconds(1)) {
-      kLog.line("delivered ", id.value_or("?"), " after ",
-                std::chrono::duration_cast<std::chrono::milliseconds>(waited).count(),
-                " ms (kept and retried by librdkafka)");
-    }
+    if (waited < std::chrono::seconds(1)) return;
+    if (late_count_++ == 0) first_late_ = id.value_or("?");
+    last_late_ = id.value_or("?");
+    longest_wait_ = std::max(longest_wait_, waited);
+  }
+
+  // After each poll: one line for the late reports it served.
+  void report_late() {
+    if (late_count_ == 0) return;
+    kLog.line("delivered ", first_late_, " .. ", last_late_, " (", late_count_,
+              " events) after up to ",
+              std::chrono::duration_cast<std::chrono::milliseconds>(longest_wait_).count(),
+              " ms: librdkafka kept and retried them");
+    late_count_ = 0;
+    longest_wait_ = {};
   }
 
   std::vector<Clock::time_point> sent_at;
@@ -66,6 +78,10 @@ class DeliveryCounter : public RdKafka::DeliveryReportCb {
 
  private:
   BrokerWatch& watch_;
+  long late_count_ = 0;
+  std::string first_late_;
+  std::string last_late_;
+  Clock::duration longest_wait_{};
 };
 
 std::unique_ptr<RdKafka::Producer> make_producer(const std::string& broker,
@@ -123,6 +139,7 @@ int main(int argc, char** argv) {
                 reinterpret_cast<void*>(static_cast<std::intptr_t>(sequence)))) ==
            RdKafka::ERR__QUEUE_FULL) {
       producer->poll(100);
+      deliveries.report_late();
     }
     if (result != RdKafka::ERR_NO_ERROR) {
       kLog.line("cannot produce: ", RdKafka::err2str(result));
@@ -132,15 +149,16 @@ int main(int argc, char** argv) {
               *email::json_string_field(value, "name"), " signed up");
     next_send += interval;
     while (Clock::now() < next_send) {
-      producer->poll(static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          next_send - Clock::now())
-                                          .count()) +
-                     1);
+      const auto wait =
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_send - Clock::now());
+      producer->poll(static_cast<int>(wait.count()) + 1);
+      deliveries.report_late();
     }
   }
 
   // Every event must be stored before the service may say it is done.
   producer->flush(90000);
+  deliveries.report_late();
   const long unconfirmed = count - deliveries.delivered - deliveries.failed;
   kLog.line("done: ", count, " emitted, ", deliveries.delivered, " confirmed by the broker",
             deliveries.failed + unconfirmed > 0 ? ", SOME LOST" : "");
