@@ -29,13 +29,13 @@ volatile std::sig_atomic_t stop_requested = 0;
 // broker does not know this client.
 class BrokerLink : public zmq::monitor_t {
  public:
-  bool joined_needed = false;
+  bool join_needed = false;
   bool lost = false;
   int connections = 0;
 
  private:
   void on_event_handshake_succeeded(const zmq_event_t&, const char*) override {
-    joined_needed = true;
+    join_needed = true;
     ++connections;
   }
   void on_event_disconnected(const zmq_event_t&, const char*) override { lost = true; }
@@ -103,8 +103,8 @@ class MailService {
       }
       unacked_.clear();
     }
-    if (link_.joined_needed) {
-      link_.joined_needed = false;
+    if (link_.join_needed) {
+      link_.join_needed = false;
       if (link_.connections == 1) {
         log_.line("connected; joining group \"", group_, "\"");
       } else {
