@@ -52,8 +52,8 @@ Result<void> register_broker(ZkSession& session, const BrokerInfo& self,
       logged_wait = true;
     }
     // Short slices so that stop() is not held up by the whole wait.
-    session.wait_for_event(
-        seen, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)));
+    session.wait_for_event(seen, std::min(deadline, std::chrono::steady_clock::now() +
+                                                        std::chrono::milliseconds(200)));
   }
 }
 

@@ -3,12 +3,20 @@
 #include <cerrno>
 #include <cstring>
 
+#include "junction/log.hpp"
+
 namespace junction::zookeeper {
 namespace {
 
-// The client logs every reconnect attempt at INFO and WARN on stderr; the
-// plugin reports what matters through its own log.
-void quiet_client_log() {
+// The client logs each failed connection attempt (many per second while a
+// server is down) as an error: its messages go to the debug level of the
+// broker's log, and the plugin reports what matters itself.
+void log_client_message(const char* message) {
+  static const Logger logger{"zookeeper-client"};
+  logger.debug() << message;
+}
+
+void route_client_log() {
   static std::once_flag once;
   std::call_once(once, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR); });
 }
@@ -23,11 +31,12 @@ ZkSession::ZkSession(std::string root, std::string description, EventSink sink)
 Result<std::unique_ptr<ZkSession>> ZkSession::open(const std::string& connect, std::string root,
                                                    std::chrono::milliseconds timeout,
                                                    EventSink sink) {
-  quiet_client_log();
+  route_client_log();
   const std::string description = connect + (root == "/" ? "" : root);
   std::unique_ptr<ZkSession> session(new ZkSession(std::move(root), description, std::move(sink)));
-  session->handle_ = zookeeper_init(connect.c_str(), &ZkSession::on_watch,
-                                    static_cast<int>(timeout.count()), nullptr, session.get(), 0);
+  session->handle_ =
+      zookeeper_init2(connect.c_str(), &ZkSession::on_watch, static_cast<int>(timeout.count()),
+                      nullptr, session.get(), 0, &log_client_message);
   if (!session->handle_) {
     return make_error(Errc::invalid_config,
                       "cannot use ZooKeeper connect string '" + connect + "': " + strerror(errno));

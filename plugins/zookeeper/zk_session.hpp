@@ -34,8 +34,7 @@ class ZkSession {
 
   // Connects, waiting at most `timeout` for the session to be established.
   static Result<std::unique_ptr<ZkSession>> open(const std::string& connect, std::string root,
-                                                 std::chrono::milliseconds timeout,
-                                                 EventSink sink);
+                                                 std::chrono::milliseconds timeout, EventSink sink);
   ~ZkSession();  // closes the session: its ephemeral znodes go at once
   ZkSession(const ZkSession&) = delete;
   ZkSession& operator=(const ZkSession&) = delete;

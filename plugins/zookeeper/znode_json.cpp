@@ -113,8 +113,8 @@ class Parser {
   }
 
   void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' || text_[pos_] == '\r'))
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
+                                   text_[pos_] == '\t' || text_[pos_] == '\r'))
       ++pos_;
   }
 
@@ -232,8 +232,9 @@ std::string topic_json(const TopicMetadata& topic) {
   for (std::size_t i = 0; i < topic.partitions.size(); ++i) {
     const auto& p = topic.partitions[i];
     if (i > 0) out += ',';
-    out += "{\"partition\":" + std::to_string(p.partition) + ",\"leader\":" +
-           std::to_string(p.leader) + ",\"leader_epoch\":" + std::to_string(p.leader_epoch) +
+    out += "{\"partition\":" + std::to_string(p.partition) +
+           ",\"leader\":" + std::to_string(p.leader) +
+           ",\"leader_epoch\":" + std::to_string(p.leader_epoch) +
            ",\"replicas\":" + ids_json(p.replicas) + ",\"isr\":" + ids_json(p.in_sync_replicas) +
            "}";
   }
@@ -257,8 +258,8 @@ std::optional<TopicMetadata> parse_topic(std::string_view name, std::string_view
     auto replicas = as_ids(fields->find("replicas")->second);
     auto isr = as_ids(fields->find("isr")->second);
     // Partitions are stored in order, so a partition's number is its index.
-    if (!partition || *partition != static_cast<std::int32_t>(topic.partitions.size()) ||
-        !leader || !epoch || !replicas || !isr)
+    if (!partition || *partition != static_cast<std::int32_t>(topic.partitions.size()) || !leader ||
+        !epoch || !replicas || !isr)
       return std::nullopt;
     topic.partitions.push_back(
         PartitionAssignment{*partition, *leader, *epoch, std::move(*replicas), std::move(*isr)});

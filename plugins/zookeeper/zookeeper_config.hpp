@@ -8,7 +8,7 @@
 namespace junction::zookeeper {
 
 struct ZooKeeperConfig {
-  std::string connect;          // "host:port[,host:port...]"
+  std::string connect;             // "host:port[,host:port...]"
   std::string root = "/junction";  // every znode of this cluster lives under it
   std::chrono::milliseconds session_timeout{6000};
 };

@@ -17,6 +17,12 @@ bool is_valid_znode_name(std::string_view name) {
   return true;
 }
 
+// Topic changes wait for the worker to see their result, and the worker is
+// the thread running the callback.
+constexpr const char* kFromCallback =
+    "create_topic and delete_topic cannot be called from the on_change callback: hand the work "
+    "to another thread";
+
 }  // namespace
 
 ZooKeeperCoordinator::ZooKeeperCoordinator(ZooKeeperConfig config) : config_(std::move(config)) {}
@@ -71,8 +77,8 @@ Result<std::shared_ptr<ZkSession>> ZooKeeperCoordinator::join() {
       return zk_error(Errc::io_error, rc, "create", session->describe() + path);
     }
   }
-  auto registered = register_broker(*session, self_, config_.session_timeout,
-                                    [this] { return stopping_.load(); }, log_);
+  auto registered = register_broker(
+      *session, self_, config_.session_timeout, [this] { return stopping_.load(); }, log_);
   if (!registered) return registered.error();
   return session;
 }
@@ -109,7 +115,11 @@ void ZooKeeperCoordinator::run() {
     const bool up = session->connected();
     if (up != active_) {
       active_ = up;
-      log_.warn() << "ZooKeeper session " << (up ? "reconnected" : "disconnected");
+      if (up) {
+        log_.info() << "ZooKeeper session active again";
+      } else {
+        log_.warn() << "ZooKeeper session disconnected: leadership may be stale until it returns";
+      }
       notify();
     }
     if (!up) {
@@ -168,13 +178,16 @@ std::shared_ptr<ZkSession> ZooKeeperCoordinator::current_session() const {
 }
 
 Result<TopicMetadata> ZooKeeperCoordinator::create_topic(std::string_view name,
-                                                        std::int32_t partitions) {
+                                                         std::int32_t partitions) {
   const std::string topic(name);
   if (!is_valid_znode_name(name)) {
     return make_error(Errc::invalid_argument, "invalid topic name '" + topic + "'");
   }
   if (partitions < 1) {
     return make_error(Errc::invalid_argument, "a topic needs at least one partition");
+  }
+  if (std::this_thread::get_id() == worker_.get_id()) {
+    return make_error(Errc::invalid_argument, kFromCallback);
   }
   {
     auto session = current_session();
@@ -183,7 +196,8 @@ Result<TopicMetadata> ZooKeeperCoordinator::create_topic(std::string_view name,
     if (exists == ZOK) {
       return make_error(Errc::topic_exists, "topic '" + topic + "' already exists");
     }
-    if (exists != ZNONODE) return zk_error(Errc::io_error, exists, "exists", kTopicsPath + "/" + topic);
+    if (exists != ZNONODE)
+      return zk_error(Errc::io_error, exists, "exists", kTopicsPath + "/" + topic);
     // The controller, whoever it is now or after a failover, answers the
     // request by writing /topics/<name>.
     const auto request = kCreateRequestsPath + "/" + topic;
@@ -193,9 +207,8 @@ Result<TopicMetadata> ZooKeeperCoordinator::create_topic(std::string_view name,
     }
   }
   const auto wait = 2 * config_.session_timeout + 5s;
-  cache_.wait(std::chrono::steady_clock::now() + wait, [&](const ClusterState& state) {
-    return stopping_ || state.topics.contains(topic);
-  });
+  cache_.wait(std::chrono::steady_clock::now() + wait,
+              [&](const ClusterState& state) { return stopping_ || state.topics.contains(topic); });
   if (auto created = cache_.topic(topic)) return *created;
   if (stopping_) return make_error(Errc::shutting_down, "stopping");
   return make_error(Errc::timeout, "no controller created topic '" + topic + "' within " +
@@ -207,6 +220,9 @@ Result<void> ZooKeeperCoordinator::delete_topic(std::string_view name) {
   if (!is_valid_znode_name(name)) {
     return make_error(Errc::unknown_topic, "topic '" + topic + "' does not exist");
   }
+  if (std::this_thread::get_id() == worker_.get_id()) {
+    return make_error(Errc::invalid_argument, kFromCallback);
+  }
   auto session = current_session();
   if (!session) return make_error(Errc::shutting_down, "not joined to the cluster");
   const auto path = kTopicsPath + "/" + topic;
@@ -217,8 +233,9 @@ Result<void> ZooKeeperCoordinator::delete_topic(std::string_view name) {
   if (removed != ZOK) return zk_error(Errc::io_error, removed, "delete", path);
   session.reset();
   // Callers expect their own deletion to be visible when this returns.
-  cache_.wait(std::chrono::steady_clock::now() + config_.session_timeout,
-              [&](const ClusterState& state) { return stopping_ || !state.topics.contains(topic); });
+  cache_.wait(
+      std::chrono::steady_clock::now() + config_.session_timeout,
+      [&](const ClusterState& state) { return stopping_ || !state.topics.contains(topic); });
   return {};
 }
 

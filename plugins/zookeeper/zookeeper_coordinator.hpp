@@ -19,7 +19,8 @@ namespace junction::zookeeper {
 // The cluster's truth kept in ZooKeeper. The client's thread only queues
 // events; one worker thread re-reads the state (leaving fresh watches), acts
 // as controller when elected, serves the result from a cache and calls the
-// change callback.
+// change callback. create_topic and delete_topic return once the cache shows
+// their result, so the callback (on the worker) must not call them.
 class ZooKeeperCoordinator final : public Coordinator {
  public:
   explicit ZooKeeperCoordinator(ZooKeeperConfig config);

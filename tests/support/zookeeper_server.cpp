@@ -47,13 +47,10 @@ ZooKeeperServer::ZooKeeperServer(std::chrono::milliseconds ready_timeout) : port
                         << "admin.enableServer=false\n"
                         << "4lw.commands.whitelist=srvr,ruok\n";
   const std::vector<std::string> args{
-      "java",
-      "-Xmx128m",
-      "-cp",
+      "java", "-Xmx128m", "-cp",
       // zookeeper.jar's manifest names the rest of its dependencies.
       "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
-      "-Dzookeeper.admin.enableServer=false",
-      "org.apache.zookeeper.server.ZooKeeperServerMain",
+      "-Dzookeeper.admin.enableServer=false", "org.apache.zookeeper.server.ZooKeeperServerMain",
       config.string()};
   const auto log_file = dir_.path() / "zookeeper.log";
   posix_spawn_file_actions_t actions;
@@ -88,9 +85,7 @@ bool ZooKeeperServer::serving() const {
   return four_letter_word(port_, "srvr").find("Mode: standalone") != std::string::npos;
 }
 
-std::string ZooKeeperServer::connect_string() const {
-  return "127.0.0.1:" + std::to_string(port_);
-}
+std::string ZooKeeperServer::connect_string() const { return "127.0.0.1:" + std::to_string(port_); }
 
 std::string ZooKeeperServer::log() const {
   std::ifstream in(dir_.path() / "zookeeper.log");

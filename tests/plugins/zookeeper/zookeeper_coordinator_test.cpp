@@ -3,10 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <toml++/toml.h>
 #include <atomic>
 #include <map>
 #include <memory>
-#include <toml++/toml.h>
+#include <mutex>
 
 #include "host/plugin_loader.hpp"
 #include "sdk/config_errors.hpp"
@@ -26,7 +27,8 @@ const fs::path kBundledPlugins = fs::path(JUNCTION_BINARY_DIR) / "lib" / "juncti
 // A [coordination] table parsed from TOML text, as the host hands it over.
 struct ParsedSection {
   explicit ParsedSection(const std::string& text)
-      : document(std::make_shared<toml::table>(toml::parse(std::string_view(text), std::string_view("zk.toml")))),
+      : document(std::make_shared<toml::table>(
+            toml::parse(std::string_view(text), std::string_view("zk.toml")))),
         errors(std::make_shared<ConfigErrors>("zk.toml")),
         section(make_config_section(document, document.get(), "zk.toml", errors)) {}
 
@@ -174,8 +176,8 @@ TEST_F(ZooKeeperCoordinatorTest, DuplicateBrokerIdIsRefusedNamingTheLiveHolder) 
   EXPECT_LT(std::chrono::steady_clock::now() - began, 10s);
   EXPECT_EQ(started.error().code, Errc::invalid_config);
   EXPECT_THAT(started.error().message,
-              HasSubstr("broker id 2 is already registered at " + server_.connect_string() +
-                        root_ + " by a live broker (endpoints cluster=127.0.0.1:19192, " +
+              HasSubstr("broker id 2 is already registered at " + server_.connect_string() + root_ +
+                        " by a live broker (endpoints cluster=127.0.0.1:19192, " +
                         "kafka=127.0.0.1:19092)"));
   EXPECT_TRUE(first.coordinator->session_active());
   EXPECT_EQ(first.coordinator->live_brokers().size(), 1u);
@@ -337,6 +339,28 @@ TEST_F(ZooKeeperCoordinatorTest, ABrokerRejoinsAfterItsSessionExpires) {
   EXPECT_TRUE(broker.coordinator->create_topic("after-expiry", 1));
 }
 
+TEST_F(ZooKeeperCoordinatorTest, TheCallbackCannotWaitForTheWorkerThatRunsIt) {
+  auto loaded = load(config(root_, 2000));
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  auto coordinator = loaded.value();
+  std::mutex mutex;
+  std::optional<Error> refused;
+  coordinator->on_change([&] {
+    auto created = coordinator->create_topic("from-callback", 1);
+    std::lock_guard lock(mutex);
+    if (!created && !refused) refused = created.error();
+  });
+  ASSERT_TRUE(coordinator->start(broker_info(1)));
+  auto other = start_broker(2);  // a change, so the callback runs
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(mutex);
+    return refused.has_value();
+  }));
+  EXPECT_EQ(refused->code, Errc::invalid_argument);
+  EXPECT_THAT(refused->message, HasSubstr("cannot be called from the on_change callback"));
+  coordinator->stop();
+}
+
 TEST_F(ZooKeeperCoordinatorTest, ConfigErrorsNameTheKeyAndItsPosition) {
   ParsedSection missing("root = \"/x\"\n");
   ASSERT_TRUE(loader_.create_coordinator("zookeeper", missing.section));
@@ -357,8 +381,8 @@ TEST_F(ZooKeeperCoordinatorTest, ConfigErrorsNameTheKeyAndItsPosition) {
 
 TEST_F(ZooKeeperCoordinatorTest, AnUnreachableServerFailsStartWithinTheSessionTimeout) {
   const auto port = testing::free_port();
-  auto coordinator = load("connect = \"127.0.0.1:" + std::to_string(port) +
-                          "\"\nsession_timeout_ms = 1500\n");
+  auto coordinator =
+      load("connect = \"127.0.0.1:" + std::to_string(port) + "\"\nsession_timeout_ms = 1500\n");
   ASSERT_TRUE(coordinator) << coordinator.error().message;
   const auto began = std::chrono::steady_clock::now();
   auto started = coordinator.value()->start(broker_info(1));
