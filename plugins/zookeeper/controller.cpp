@@ -59,7 +59,11 @@ void Controller::act(ZkSession& session, const ClusterState& state) {
   std::vector<std::int32_t> live;
   for (const auto& [id, broker] : state.brokers) live.push_back(id);
 
-  for (const auto& name : state.create_requests) create_requested(session, state, name, live);
+  // Never empty while this controller's own registration stands; if it is,
+  // requests wait for the next pass.
+  if (!live.empty()) {
+    for (const auto& name : state.create_requests) create_requested(session, state, name, live);
+  }
 
   for (const auto& [name, stored] : state.topics) {
     TopicMetadata topic = stored.metadata;
@@ -90,7 +94,7 @@ void Controller::create_requested(ZkSession& session, const ClusterState& state,
     const auto partitions = parse_create_request(request.data);
     if (!partitions) {
       log_.warn() << "dropping malformed topic creation request " << request_path;
-    } else if (!live.empty()) {
+    } else {
       const auto topic = assign_partitions(name, *partitions, live, next_start_++);
       rc = session.create(kTopicsPath + "/" + name, topic_json(topic), false);
       if (rc == ZOK) {

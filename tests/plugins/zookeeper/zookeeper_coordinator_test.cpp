@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 #include <atomic>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -181,6 +182,24 @@ TEST_F(ZooKeeperCoordinatorTest, DuplicateBrokerIdIsRefusedNamingTheLiveHolder) 
                         "kafka=127.0.0.1:19092)"));
   EXPECT_TRUE(first.coordinator->session_active());
   EXPECT_EQ(first.coordinator->live_brokers().size(), 1u);
+}
+
+TEST_F(ZooKeeperCoordinatorTest, ARestartedBrokerWaitsForItsOldRegistrationToGo) {
+  auto old = start_broker(2);
+  auto restarted = load(config(root_, 8000));
+  ASSERT_TRUE(restarted) << restarted.error().message;
+  const BrokerInfo new_info{2, {{"kafka", "127.0.0.1:2"}}};
+  auto started = std::async(std::launch::async, [&] { return restarted.value()->start(new_info); });
+  // Still waiting half a second later, well within its 8 s wait.
+  ASSERT_EQ(started.wait_for(500ms), std::future_status::timeout);
+  old.coordinator->stop();
+  ASSERT_EQ(started.wait_for(10s), std::future_status::ready);
+  auto result = started.get();
+  ASSERT_TRUE(result) << result.error().message;
+  auto live = restarted.value()->live_brokers();
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].endpoints, new_info.endpoints);
+  restarted.value()->stop();
 }
 
 TEST_F(ZooKeeperCoordinatorTest, AnotherBrokerBecomesControllerWhenTheControllerStops) {
