@@ -53,10 +53,14 @@ void ZooKeeperCoordinator::stop() {
   queue_changed_.notify_all();
   cache_.wake_all();
   if (worker_.joinable()) worker_.join();
+  std::shared_ptr<ZkSession> closing;
+  {
+    std::lock_guard lock(session_mutex_);
+    closing.swap(session_);
+  }
   // Closing the session removes its ephemeral znodes at once: the
   // registration goes and, on the controller, the election reopens.
-  std::lock_guard lock(session_mutex_);
-  session_.reset();
+  closing.reset();
   cache_.clear();
 }
 
