@@ -22,3 +22,13 @@ set_target_properties(Proton::cpp PROPERTIES
   IMPORTED_LOCATION ${PROTON_CPP_LIBRARY}
   INTERFACE_INCLUDE_DIRECTORIES ${PROTON_CPP_INCLUDE_DIR}
   INTERFACE_LINK_LIBRARIES ${PROTON_CORE_LIBRARY})
+
+# The ZooKeeper C client (multi-threaded flavour) ships no CMake package or .pc
+# file. Its blocking calls (zoo_create, zoo_get, ...) exist only under THREADED.
+find_library(ZOOKEEPER_MT_LIBRARY NAMES zookeeper_mt REQUIRED)
+find_path(ZOOKEEPER_INCLUDE_DIR NAMES zookeeper/zookeeper.h REQUIRED)
+add_library(ZooKeeper::mt UNKNOWN IMPORTED)
+set_target_properties(ZooKeeper::mt PROPERTIES
+  IMPORTED_LOCATION ${ZOOKEEPER_MT_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${ZOOKEEPER_INCLUDE_DIR}
+  INTERFACE_COMPILE_DEFINITIONS THREADED)
