@@ -82,9 +82,7 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
       failed(attempt, "connecting to " + target + ": " + error.message());
       co_return;
     }
-    auto fresh = std::make_shared<PeerConnection>(std::move(socket),
-                                                  "broker " + std::to_string(peer_id) + " at " +
-                                                      target);
+    auto fresh = std::make_shared<PeerConnection>(std::move(socket), target);
     std::weak_ptr<PeerConnection> weak = fresh;
     fresh->start(
         self_id, peer_id,
