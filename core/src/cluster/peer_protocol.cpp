@@ -140,6 +140,7 @@ DeliveredOnWire read_record(Reader& r) {
     Header header;
     header.key = r.bytes();
     header.value = r.optional_bytes();
+    if (r.failed()) break;
     d.stored.record.headers.push_back(std::move(header));
   }
   return d;
@@ -370,8 +371,9 @@ Result<std::uint32_t> frame_length(const char* header) {
 }
 
 Result<PeerMessage> decode_frame(std::string_view body) {
+  if (body.empty()) return make_error(Errc::corrupt_batch, "malformed peer frame: no message type");
   Reader r(body.substr(1));
-  const auto type = std::uint8_t(body.empty() ? 0 : body[0]);
+  const auto type = std::uint8_t(body[0]);
   if (type == 0) {
     r.fail("unknown message type 0");
     return r.finish(Detach{});

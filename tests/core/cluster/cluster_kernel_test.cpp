@@ -172,6 +172,18 @@ class ClusterKernelTest : public ::testing::Test {
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 
+// Reads until the broker closes the socket (its Hello may come first).
+bool closed_by_peer(int fd) {
+  pollfd polled{fd, POLLIN, 0};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::poll(&polled, 1, 200) <= 0) continue;
+    char buffer[256];
+    if (::recv(fd, buffer, sizeof buffer, 0) <= 0) return true;
+  }
+  return false;
+}
+
 Record value(const std::string& text) { return Record{std::nullopt, text, kNoTimestamp, {}}; }
 
 TEST_F(ClusterKernelTest, TopicCreatedOnOneBrokerAppearsOnEveryBrokerAndGoesWithIt) {
@@ -391,15 +403,7 @@ TEST_F(ClusterKernelTest, AMalformedFrameClosesOnlyItsConnection) {
   ASSERT_GE(fd, 0);
   const std::string garbage = "\xff\xff\xff\xffnot a frame";
   ASSERT_EQ(::send(fd, garbage.data(), garbage.size(), MSG_NOSIGNAL), ssize_t(garbage.size()));
-  pollfd polled{fd, POLLIN, 0};
-  bool closed = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!closed && std::chrono::steady_clock::now() < deadline) {
-    if (::poll(&polled, 1, 200) <= 0) continue;
-    char buffer[256];
-    const auto got = ::recv(fd, buffer, sizeof buffer, 0);
-    closed = got <= 0;  // the broker's Hello may come first
-  }
+  const bool closed = closed_by_peer(fd);
   ::close(fd);
   Logger::flush();
   const std::string log = ::testing::internal::GetCapturedStderr();
@@ -409,6 +413,40 @@ TEST_F(ClusterKernelTest, AMalformedFrameClosesOnlyItsConnection) {
 
   ASSERT_TRUE(a().kernel().produce_and_wait("sturdy", partition, {value("after")}).ok());
   EXPECT_EQ(read_partition(b().kernel(), "sturdy", partition).size(), 2u);
+}
+
+TEST_F(ClusterKernelTest, APeerSpeakingAnotherProtocolVersionIsRefused) {
+  ::testing::internal::CaptureStderr();
+  const int fd = testing::connect_loopback(b().channel_port());
+  ASSERT_GE(fd, 0);
+  const auto hello = encode_frame(Hello{kPeerProtocolVersion + 1, 9});
+  ASSERT_EQ(::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL), ssize_t(hello.size()));
+  EXPECT_TRUE(closed_by_peer(fd));
+  ::close(fd);
+  Logger::flush();
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(),
+              HasSubstr("protocol version " + std::to_string(kPeerProtocolVersion + 1)));
+}
+
+TEST_F(ClusterKernelTest, DeletingASubscriptionDeletesItOnEveryLeader) {
+  topic_on_every_broker("gone");
+  SubscriptionSpec spec{"gone", "gone-q", DeliveryMode::queue, std::nullopt, false};
+  Collector reader;
+  auto consumer = a().kernel().subscribe(spec, {}, reader.callback());
+  ASSERT_TRUE(consumer.ok());
+  auto has_subscription = [](Node& node) {
+    for (const auto& info : node.kernel().list_subscriptions("gone")) {
+      if (info.name == "gone-q") return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_until([&] { return has_subscription(b()) && has_subscription(c()); }));
+  (*consumer)->detach();
+
+  ASSERT_TRUE(a().kernel().delete_subscription("gone", "gone-q").ok());
+  EXPECT_TRUE(wait_until([&] {
+    return !has_subscription(a()) && !has_subscription(b()) && !has_subscription(c());
+  }));
 }
 
 }  // namespace
