@@ -165,7 +165,8 @@ TEST(HostConfig, TransportMustBeAnArrayOfTables) {
 TEST(HostConfig, TransportNeedsAPluginName) {
   auto config = parse("[[transport]]\nlisten = \"127.0.0.1:1\"\n");
   ASSERT_EQ(config.errors->messages().size(), 1u);
-  EXPECT_THAT(config.errors->messages()[0], Eq("broker.toml:1:1: missing key 'plugin': name the plugin to load"));
+  EXPECT_THAT(config.errors->messages()[0],
+              Eq("broker.toml:1:1: missing key 'plugin': name the plugin to load"));
 }
 
 TEST(HostConfig, PluginKeysAreCheckedByThePlugin) {

@@ -55,16 +55,14 @@ Result<void> ClusterKernel::start() {
   for (const auto& topic : local_.list_topics()) {
     auto registered = coordinator_.create_topic(topic.name, topic.partitions);
     if (!registered && registered.error().code != Errc::topic_exists) {
-      return make_error(registered.error().code, "cannot register recovered topic '" +
-                                                     topic.name +
+      return make_error(registered.error().code, "cannot register recovered topic '" + topic.name +
                                                      "': " + registered.error().message);
     }
     if (registered) view_.learn(*registered);
   }
   auto groups = coordinator_.create_topic(kGroupsTopic, kGroupsPartitions);
   if (!groups && groups.error().code != Errc::topic_exists) {
-    return make_error(groups.error().code, "cannot create the topic '" +
-                                               std::string(kGroupsTopic) +
+    return make_error(groups.error().code, "cannot create the topic '" + std::string(kGroupsTopic) +
                                                "': " + groups.error().message);
   }
   {
@@ -264,10 +262,9 @@ Result<std::shared_ptr<PeerClient>> ClusterKernel::route_produce(std::string_vie
   }
   auto client = peer(leader);
   if (!client) {
-    return make_error(Errc::leader_not_available, partition_name(topic, partition) +
-                                                      " is led by broker " +
-                                                      std::to_string(leader) +
-                                                      ", which cannot be reached");
+    return make_error(Errc::leader_not_available,
+                      partition_name(topic, partition) + " is led by broker " +
+                          std::to_string(leader) + ", which cannot be reached");
   }
   return client;
 }
@@ -294,8 +291,8 @@ void ClusterKernel::produce(std::string_view topic, std::int32_t partition,
   (*route)->produce(std::string(topic), partition, std::move(encoded.value()), std::move(done));
 }
 
-void ClusterKernel::produce_batch(std::string_view topic, std::int32_t partition,
-                                  std::string batch, ProduceCallback done) {
+void ClusterKernel::produce_batch(std::string_view topic, std::int32_t partition, std::string batch,
+                                  ProduceCallback done) {
   if (auto known = ensure_known(topic); !known) return done(known.error());
   if (partition == kAnyPartition) {
     auto records = batch::decode(batch);
@@ -355,7 +352,8 @@ Result<std::shared_ptr<Consumer>> ClusterKernel::subscribe(const SubscriptionSpe
                                                            const ConsumerOptions& options,
                                                            DeliveryCallback deliver) {
   if (auto known = ensure_known(spec.topic); !known) return known.error();
-  auto composite = std::make_shared<CompositeConsumer>(static_cast<ConsumerRouting&>(*this), spec, options, std::move(deliver));
+  auto composite = std::make_shared<CompositeConsumer>(static_cast<ConsumerRouting&>(*this), spec,
+                                                       options, std::move(deliver));
   auto local = local_.subscribe(spec, options, composite->part_delivery());
   if (!local) return local.error();
   composite->set_local(std::move(local.value()));

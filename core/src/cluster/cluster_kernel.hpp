@@ -108,8 +108,7 @@ class ClusterKernel final : public Kernel, private PeerService, private Consumer
 
   // Where a produce to (topic, partition) goes: nullptr for here, else the
   // leader's client; an error if neither can take it now.
-  Result<std::shared_ptr<PeerClient>> route_produce(std::string_view topic,
-                                                    std::int32_t partition);
+  Result<std::shared_ptr<PeerClient>> route_produce(std::string_view topic, std::int32_t partition);
   Result<void> require_local_leader(std::string_view topic, std::int32_t partition) const;
   Result<void> ensure_known(std::string_view topic);
   void sync_topics();

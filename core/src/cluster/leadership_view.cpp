@@ -5,7 +5,8 @@ namespace junction::cluster {
 void LeadershipView::rebuild(const Coordinator& coordinator) {
   auto fresh = std::make_shared<Snapshot>();
   for (auto& topic : coordinator.topics()) fresh->topics.emplace(topic.name, std::move(topic));
-  for (auto& broker : coordinator.live_brokers()) fresh->brokers.emplace(broker.id, std::move(broker));
+  for (auto& broker : coordinator.live_brokers())
+    fresh->brokers.emplace(broker.id, std::move(broker));
   std::lock_guard lock(mutex_);
   snapshot_ = std::move(fresh);
 }
@@ -42,8 +43,8 @@ Result<PartitionAssignment> LeadershipView::assignment(std::string_view topic,
   for (const auto& assignment : found->second.partitions) {
     if (assignment.partition == partition) return assignment;
   }
-  return make_error(Errc::unknown_partition, "topic '" + std::string(topic) + "' has no partition " +
-                                                 std::to_string(partition));
+  return make_error(Errc::unknown_partition, "topic '" + std::string(topic) +
+                                                 "' has no partition " + std::to_string(partition));
 }
 
 std::optional<BrokerInfo> LeadershipView::live_broker(std::int32_t id) const {

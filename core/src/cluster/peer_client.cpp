@@ -1,6 +1,6 @@
 #include "cluster/peer_client.hpp"
 
-#include "cluster/peer_connection.hpp"
+#include "cluster/peer_connection.hpp"  // first: it puts <utility> before Asio
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -70,9 +70,9 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
       co_return;
     }
     asio::ip::tcp::resolver resolver(strand);
-    auto endpoints = co_await resolver.async_resolve(
-        address->host, std::to_string(address->port),
-        asio::redirect_error(asio::use_awaitable, error));
+    auto endpoints =
+        co_await resolver.async_resolve(address->host, std::to_string(address->port),
+                                        asio::redirect_error(asio::use_awaitable, error));
     if (!error) {
       co_await asio::async_connect(socket, endpoints,
                                    asio::redirect_error(asio::use_awaitable, error));
@@ -85,8 +85,7 @@ struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {
     auto fresh = std::make_shared<PeerConnection>(std::move(socket), target);
     std::weak_ptr<PeerConnection> weak = fresh;
     fresh->start(
-        self_id, peer_id,
-        [self](PeerMessage message) { self->handle(std::move(message)); },
+        self_id, peer_id, [self](PeerMessage message) { self->handle(std::move(message)); },
         [self, weak] {
           self->run([weak](Impl& impl) {
             if (impl.connection && weak.lock() == impl.connection) {
@@ -214,24 +213,24 @@ void PeerClient::set_endpoint(const std::string& endpoint) {
 
 void PeerClient::produce(const std::string& topic, std::int32_t partition, std::string batch,
                          ProduceCallback done) {
-  impl_->run([topic, partition, batch = std::move(batch), done = std::move(done)](
-                 Impl& impl) mutable {
-    if (impl.closed) return done(impl.lost("the broker is shutting down"));
-    const auto correlation = impl.next_correlation++;
-    impl.pending_produces.emplace(correlation, std::move(done));
-    impl.send(encode_frame(Produce{correlation, topic, partition, std::move(batch)}));
-  });
+  impl_->run(
+      [topic, partition, batch = std::move(batch), done = std::move(done)](Impl& impl) mutable {
+        if (impl.closed) return done(impl.lost("the broker is shutting down"));
+        const auto correlation = impl.next_correlation++;
+        impl.pending_produces.emplace(correlation, std::move(done));
+        impl.send(encode_frame(Produce{correlation, topic, partition, std::move(batch)}));
+      });
 }
 
 std::uint64_t PeerClient::subscribe(const SubscriptionSpec& spec, std::uint32_t window_records,
                                     std::uint64_t window_bytes, StreamEvents events) {
   const auto stream = impl_->next_stream.fetch_add(1);
-  impl_->run([stream, spec, window_records, window_bytes,
-              events = std::move(events)](Impl& impl) mutable {
-    if (impl.closed) return events.ended(impl.lost("the broker is shutting down"));
-    impl.streams.emplace(stream, std::move(events));
-    impl.send(encode_frame(Subscribe{stream, spec, window_records, window_bytes}));
-  });
+  impl_->run(
+      [stream, spec, window_records, window_bytes, events = std::move(events)](Impl& impl) mutable {
+        if (impl.closed) return events.ended(impl.lost("the broker is shutting down"));
+        impl.streams.emplace(stream, std::move(events));
+        impl.send(encode_frame(Subscribe{stream, spec, window_records, window_bytes}));
+      });
   return stream;
 }
 

@@ -11,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -51,15 +53,29 @@ struct Ticker : std::enable_shared_from_this<Ticker> {
 
 }  // namespace
 
+// How long stop() lets closing connections finish their handlers.
+constexpr auto kDrainGrace = std::chrono::seconds(5);
+
 struct PeerRuntime::Impl {
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::vector<std::thread> threads;
   std::vector<std::shared_ptr<Ticker>> tickers;
+  std::mutex mutex;
+  std::condition_variable drained;
+  int running = 0;
 };
 
 PeerRuntime::PeerRuntime(int threads) : impl_(std::make_unique<Impl>()) {
-  for (int i = 0; i < threads; ++i) impl_->threads.emplace_back([io = &impl_->io] { io->run(); });
+  impl_->running = threads;
+  for (int i = 0; i < threads; ++i) {
+    impl_->threads.emplace_back([impl = impl_.get()] {
+      impl->io.run();
+      std::lock_guard lock(impl->mutex);
+      --impl->running;
+      impl->drained.notify_all();
+    });
+  }
 }
 
 PeerRuntime::~PeerRuntime() { stop(); }
@@ -74,7 +90,16 @@ void PeerRuntime::every(std::chrono::milliseconds period, std::function<void()> 
 
 void PeerRuntime::stop() {
   if (impl_->threads.empty()) return;
+  // Lets closing connections run their handlers (which break the cycles
+  // between connections and their owners) before the threads go.
+  asio::post(impl_->io, [tickers = impl_->tickers] {
+    for (const auto& ticker : tickers) ticker->timer.cancel();
+  });
   impl_->work.reset();
+  {
+    std::unique_lock lock(impl_->mutex);
+    impl_->drained.wait_for(lock, kDrainGrace, [this] { return impl_->running == 0; });
+  }
   impl_->io.stop();
   for (auto& thread : impl_->threads) thread.join();
   impl_->threads.clear();
@@ -116,20 +141,20 @@ void PeerConnection::queue(std::string frame) {
 
 void PeerConnection::write_next() {
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(outbox_.front()),
-                    [self = shared_from_this()](const boost::system::error_code& error,
-                                                std::size_t) {
-                      self->outbox_.pop_front();
-                      if (error) {
-                        self->close_now(self->closed_ ? "" : "write failed: " + error.message());
-                        return;
-                      }
-                      if (self->outbox_.empty() || self->closed_) {
-                        self->writing_ = false;
-                      } else {
-                        self->write_next();
-                      }
-                    });
+  asio::async_write(
+      socket_, asio::buffer(outbox_.front()),
+      [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
+        self->outbox_.pop_front();
+        if (error) {
+          self->close_now(self->closed_ ? "" : "write failed: " + error.message());
+          return;
+        }
+        if (self->outbox_.empty() || self->closed_) {
+          self->writing_ = false;
+        } else {
+          self->write_next();
+        }
+      });
 }
 
 asio::awaitable<void> PeerConnection::read_loop(std::shared_ptr<PeerConnection> self) {

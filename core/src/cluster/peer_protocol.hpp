@@ -96,9 +96,9 @@ struct DeleteSubscriptionResult {
   Status status;
 };
 
-using PeerMessage = std::variant<Hello, Produce, ProduceResult, Subscribe, Subscribed, Deliver,
-                                 Settle, SetWindow, Detach, Closed, DeleteSubscription,
-                                 DeleteSubscriptionResult>;
+using PeerMessage =
+    std::variant<Hello, Produce, ProduceResult, Subscribe, Subscribed, Deliver, Settle, SetWindow,
+                 Detach, Closed, DeleteSubscription, DeleteSubscriptionResult>;
 
 // The whole frame, length prefix included.
 std::string encode_frame(const PeerMessage& message);

@@ -1,6 +1,6 @@
 #include "cluster/peer_server.hpp"
 
-#include "cluster/peer_connection.hpp"
+#include "cluster/peer_connection.hpp"  // first: it puts <utility> before Asio
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -93,10 +93,18 @@ class ServedPeer {
     Consumer& consumer = *found->second;
     Result<void> settled;
     switch (m.kind) {
-      case SettleKind::ack: settled = consumer.ack(m.partition, m.offset); break;
-      case SettleKind::ack_through: settled = consumer.ack_through(m.partition, m.offset); break;
-      case SettleKind::nack: settled = consumer.nack(m.partition, m.offset); break;
-      case SettleKind::reject: settled = consumer.reject(m.partition, m.offset); break;
+      case SettleKind::ack:
+        settled = consumer.ack(m.partition, m.offset);
+        break;
+      case SettleKind::ack_through:
+        settled = consumer.ack_through(m.partition, m.offset);
+        break;
+      case SettleKind::nack:
+        settled = consumer.nack(m.partition, m.offset);
+        break;
+      case SettleKind::reject:
+        settled = consumer.reject(m.partition, m.offset);
+        break;
     }
     if (!settled) {
       logger().debug() << "settling " << m.partition << "@" << m.offset << " for "
@@ -162,7 +170,8 @@ struct PeerServer::Impl : std::enable_shared_from_this<PeerServer::Impl> {
     }
     std::weak_ptr<PeerConnection> weak = connection;
     connection->start(
-        self_id, std::nullopt, [served](PeerMessage message) { served->handle(std::move(message)); },
+        self_id, std::nullopt,
+        [served](PeerMessage message) { served->handle(std::move(message)); },
         [served, self = shared_from_this(), weak] {
           served->detach_all();
           std::lock_guard lock(self->mutex);
@@ -188,8 +197,7 @@ struct PeerServer::Impl : std::enable_shared_from_this<PeerServer::Impl> {
 
 Result<std::unique_ptr<PeerServer>> PeerServer::listen(PeerRuntime& runtime,
                                                        const HostPort& address,
-                                                       std::int32_t self_id,
-                                                       PeerService& service) {
+                                                       std::int32_t self_id, PeerService& service) {
   auto impl = std::make_shared<Impl>(runtime, self_id, service);
   const std::string where = address.host + ":" + std::to_string(address.port);
   boost::system::error_code error;

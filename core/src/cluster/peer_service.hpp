@@ -18,8 +18,7 @@ class PeerService {
   virtual Result<std::shared_ptr<Consumer>> serve_subscribe(const SubscriptionSpec& spec,
                                                             const ConsumerOptions& options,
                                                             DeliveryCallback deliver) = 0;
-  virtual Result<void> serve_delete_subscription(std::string_view topic,
-                                                 std::string_view name) = 0;
+  virtual Result<void> serve_delete_subscription(std::string_view topic, std::string_view name) = 0;
 };
 
 }  // namespace junction::cluster

@@ -28,9 +28,8 @@ RemoteConsumer::~RemoteConsumer() { detach(); }
 
 Result<void> RemoteConsumer::settle(SettleKind kind, std::int32_t partition, std::int64_t offset) {
   if (state_->detached) {
-    return make_error(Errc::leader_not_available,
-                      "the subscription's stream from broker " + std::to_string(broker()) +
-                          " has ended");
+    return make_error(Errc::leader_not_available, "the subscription's stream from broker " +
+                                                      std::to_string(broker()) + " has ended");
   }
   peer_->settle(kind, stream_, partition, offset);
   return {};

@@ -17,8 +17,8 @@ class RemoteConsumer final : public Consumer {
   // `ended` runs once, on the channel's thread, if the leader refuses or ends
   // the stream or the connection is lost (not after detach()).
   RemoteConsumer(std::shared_ptr<PeerClient> peer, const SubscriptionSpec& spec,
-                 std::uint32_t window_records, std::uint64_t window_bytes,
-                 DeliveryCallback deliver, std::function<void(const Error&)> ended);
+                 std::uint32_t window_records, std::uint64_t window_bytes, DeliveryCallback deliver,
+                 std::function<void(const Error&)> ended);
   ~RemoteConsumer() override;
 
   std::int32_t broker() const { return peer_->peer_id(); }

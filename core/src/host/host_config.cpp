@@ -90,8 +90,8 @@ void read_cluster(ConfigSection root, HostConfig& config) {
   config.cluster.advertised_listener = section.string("advertised_listener", "");
   if (!config.cluster.advertised_listener.empty() &&
       !parse_host_port(config.cluster.advertised_listener)) {
-    section.fail("advertised_listener", "must be \"host:port\", not \"" +
-                                            config.cluster.advertised_listener + "\"");
+    section.fail("advertised_listener",
+                 "must be \"host:port\", not \"" + config.cluster.advertised_listener + "\"");
   }
   section.reject_unknown_keys();
 }

@@ -154,7 +154,8 @@ class ClusterKernelTest : public ::testing::Test {
       }
       return true;
     }));
-    for (std::int32_t p = 0; p < 3; ++p) led_by[a().kernel().partition_leader(name, p)->broker_id] = p;
+    for (std::int32_t p = 0; p < 3; ++p)
+      led_by[a().kernel().partition_leader(name, p)->broker_id] = p;
     EXPECT_EQ(led_by.size(), 3u) << "round robin gives each broker one of three partitions";
     return led_by;
   }
@@ -225,7 +226,8 @@ TEST_F(ClusterKernelTest, ProduceThroughAnotherBrokerLandsInTheLeadersLogInOrder
 TEST_F(ClusterKernelTest, ProduceToAPartitionWhoseLeaderIsDownIsLeaderNotAvailable) {
   const auto partition = topic_on_every_broker("down").at(c().id());
   cluster_->kill(c().id());
-  ASSERT_TRUE(wait_until([&] { return a().kernel().partition_leader("down", partition)->broker_id == -1; }));
+  ASSERT_TRUE(wait_until(
+      [&] { return a().kernel().partition_leader("down", partition)->broker_id == -1; }));
 
   auto produced = a().kernel().produce_and_wait("down", partition, {value("lost")});
   ASSERT_FALSE(produced.ok());
@@ -233,7 +235,8 @@ TEST_F(ClusterKernelTest, ProduceToAPartitionWhoseLeaderIsDownIsLeaderNotAvailab
   EXPECT_THAT(produced.error().message, HasSubstr("no live leader"));
 
   cluster_->revive(c().id());
-  ASSERT_TRUE(wait_until([&] { return a().kernel().partition_leader("down", partition)->broker_id == c().id(); }));
+  ASSERT_TRUE(wait_until(
+      [&] { return a().kernel().partition_leader("down", partition)->broker_id == c().id(); }));
   EXPECT_TRUE(a().kernel().produce_and_wait("down", partition, {value("back")}).ok());
 }
 
@@ -260,7 +263,8 @@ TEST_F(ClusterKernelTest, QueueConsumersOnTwoBrokersShareEveryRecordOnce) {
 
   constexpr int kRecords = 300;
   for (int i = 0; i < kRecords; ++i) {
-    ASSERT_TRUE(b().kernel().produce_and_wait("work", kAnyPartition, {value(std::to_string(i))}).ok());
+    ASSERT_TRUE(
+        b().kernel().produce_and_wait("work", kAnyPartition, {value(std::to_string(i))}).ok());
   }
   ASSERT_TRUE(wait_until([&] {
     return on_a.ack_new(**consumer_a) + on_c.ack_new(**consumer_c) >= std::size_t(kRecords);
@@ -287,7 +291,8 @@ TEST_F(ClusterKernelTest, QueueConsumersOnTwoBrokersShareEveryRecordOnce) {
         if (info.name == "workers") return info.ack_floor.at(std::size_t(partition)) == end;
       }
       return false;
-    })) << "broker " << node->id();
+    })) << "broker "
+        << node->id();
   }
 }
 
@@ -299,7 +304,8 @@ TEST_F(ClusterKernelTest, BroadcastThroughRemotePartsGetsEveryRecord) {
   ASSERT_TRUE(consumer.ok());
   constexpr int kRecords = 90;
   for (int i = 0; i < kRecords; ++i) {
-    ASSERT_TRUE(c().kernel().produce_and_wait("news", kAnyPartition, {value(std::to_string(i))}).ok());
+    ASSERT_TRUE(
+        c().kernel().produce_and_wait("news", kAnyPartition, {value(std::to_string(i))}).ok());
   }
   ASSERT_TRUE(wait_until([&] { return reader.ack_new(**consumer) >= std::size_t(kRecords); }));
   std::set<std::int32_t> partitions;
@@ -357,7 +363,8 @@ TEST_F(ClusterKernelTest, RemotePartReattachesWhenThePeerChannelComesBack) {
   // Acks travel asynchronously: unacked records would rightly come again.
   ASSERT_TRUE(wait_until([&] {
     auto subscriptions = b().kernel().list_subscriptions("again");
-    return !subscriptions.empty() && subscriptions.front().ack_floor.at(std::size_t(partition)) == 5;
+    return !subscriptions.empty() &&
+           subscriptions.front().ack_floor.at(std::size_t(partition)) == 5;
   }));
 
   const auto port = b().channel_port();
@@ -444,9 +451,8 @@ TEST_F(ClusterKernelTest, DeletingASubscriptionDeletesItOnEveryLeader) {
   (*consumer)->detach();
 
   ASSERT_TRUE(a().kernel().delete_subscription("gone", "gone-q").ok());
-  EXPECT_TRUE(wait_until([&] {
-    return !has_subscription(a()) && !has_subscription(b()) && !has_subscription(c());
-  }));
+  EXPECT_TRUE(wait_until(
+      [&] { return !has_subscription(a()) && !has_subscription(b()) && !has_subscription(c()); }));
 }
 
 }  // namespace

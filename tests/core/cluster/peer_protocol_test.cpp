@@ -42,9 +42,11 @@ TEST(PeerProtocol, ProduceAndItsResultRoundTrip) {
 }
 
 TEST(PeerProtocol, SubscribeKeepsTheWholeSpec) {
-  Subscribe subscribe{3, {"jobs", "workers", DeliveryMode::multicast,
-                          StartPosition::at_timestamp(1234), true},
-                      50, 4096};
+  Subscribe subscribe{
+      3,
+      {"jobs", "workers", DeliveryMode::multicast, StartPosition::at_timestamp(1234), true},
+      50,
+      4096};
   auto decoded = round_trip(subscribe);
   EXPECT_EQ(decoded.stream, 3u);
   EXPECT_EQ(decoded.spec.topic, "jobs");
@@ -57,12 +59,14 @@ TEST(PeerProtocol, SubscribeKeepsTheWholeSpec) {
   EXPECT_EQ(decoded.window_records, 50u);
   EXPECT_EQ(decoded.window_bytes, 4096u);
 
-  EXPECT_FALSE(round_trip(Subscribe{4, {"t", "", DeliveryMode::broadcast, std::nullopt, false}, 1, 1})
-                   .spec.start);
+  EXPECT_FALSE(
+      round_trip(Subscribe{4, {"t", "", DeliveryMode::broadcast, std::nullopt, false}, 1, 1})
+          .spec.start);
 }
 
 TEST(PeerProtocol, DeliveriesKeepKeysValuesHeadersAndAbsence) {
-  StoredRecord full{41, {std::string("k"), std::string("v"), 99, {{"h", "x"}, {"empty", std::nullopt}}}};
+  StoredRecord full{
+      41, {std::string("k"), std::string("v"), 99, {{"h", "x"}, {"empty", std::nullopt}}}};
   StoredRecord bare{42, {std::nullopt, std::nullopt, 100, {}}};
   DeliveryBatch batch{"t", {{1, 1, &full}, {1, 3, &bare}}, nullptr};
   auto decoded = decode_frame(body_of(encode_delivery(9, batch)));
@@ -82,7 +86,8 @@ TEST(PeerProtocol, SettlementsAndControlMessagesRoundTrip) {
   EXPECT_EQ(settle.offset, 77);
   EXPECT_EQ(round_trip(SetWindow{5, 10, 20}).bytes, 20u);
   EXPECT_EQ(round_trip(Detach{5}).stream, 5u);
-  EXPECT_EQ(round_trip(Closed{5, {Errc::unknown_topic, "deleted"}}).status.code, Errc::unknown_topic);
+  EXPECT_EQ(round_trip(Closed{5, {Errc::unknown_topic, "deleted"}}).status.code,
+            Errc::unknown_topic);
   EXPECT_EQ(round_trip(DeleteSubscription{6, "t", "s"}).name, "s");
   EXPECT_EQ(round_trip(Hello{kPeerProtocolVersion, 12}).broker_id, 12);
 }

@@ -32,8 +32,8 @@ void SharedCluster::revive(std::int32_t broker) {
     alive_[broker] = true;
     for (auto& [name, topic] : topics_) {
       for (auto& partition : topic.partitions) {
-        if (partition.leader != -1 || std::ranges::find(partition.replicas, broker) ==
-                                          partition.replicas.end())
+        if (partition.leader != -1 ||
+            std::ranges::find(partition.replicas, broker) == partition.replicas.end())
           continue;
         partition.leader = broker;
         ++partition.leader_epoch;
@@ -93,7 +93,8 @@ void SharedCoordinator::notify() {
 void SharedCoordinator::on_change(std::function<void()> callback) {
   std::unique_lock lock(mutex_);
   callback_ = std::move(callback);
-  if (std::this_thread::get_id() != notifier_.get_id()) idle_.wait(lock, [this] { return !running_; });
+  if (std::this_thread::get_id() != notifier_.get_id())
+    idle_.wait(lock, [this] { return !running_; });
 }
 
 Result<void> SharedCoordinator::start(const BrokerInfo& self) {
