@@ -51,7 +51,6 @@ std::function<void()> ClusterKernel::change_callback() {
 }
 
 Result<void> ClusterKernel::start() {
-  view_.rebuild(coordinator_);
   for (const auto& topic : local_.list_topics()) {
     auto registered = coordinator_.create_topic(topic.name, topic.partitions);
     if (!registered && registered.error().code != Errc::topic_exists) {
@@ -88,6 +87,8 @@ void ClusterKernel::stop() {
 }
 
 void ClusterKernel::on_coordinator_change() {
+  // One change at a time, so an older snapshot never replaces a newer one.
+  std::lock_guard changing(change_mutex_);
   view_.rebuild(coordinator_);
   sync_topics();
   const auto view = view_.snapshot();
@@ -478,8 +479,10 @@ std::shared_ptr<PeerClient> ClusterKernel::peer(std::int32_t broker) {
   std::lock_guard lock(peers_mutex_);
   if (stopped_) return nullptr;
   auto& client = peers_[broker];
-  if (!client) client = std::make_shared<PeerClient>(*runtime_, options_.broker_id, broker);
-  client->set_endpoint(endpoint->second);
+  if (!client) {
+    client = std::make_shared<PeerClient>(*runtime_, options_.broker_id, broker);
+    client->set_endpoint(endpoint->second);
+  }
   return client;
 }
 

@@ -131,6 +131,7 @@ class ClusterKernel final : public Kernel, private PeerService, private Consumer
   kernel::LocalKernel& local_;
   Coordinator& coordinator_;
   const ClusterOptions options_;
+  std::mutex change_mutex_;
   LeadershipView view_;
   std::unique_ptr<PeerRuntime> runtime_;
   std::unique_ptr<PeerServer> server_;
