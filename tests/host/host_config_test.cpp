@@ -41,6 +41,9 @@ plugin_path = ["plugins", "/usr/local/lib/junction"]
 [coordination]
 plugin = "zookeeper"
 connect = "127.0.0.1:2181"
+[cluster]
+listen = "127.0.0.1:9093"
+advertised_listener = "broker7.example:9093"
 [topics]
 auto_create = false
 default_partitions = 3
@@ -73,6 +76,10 @@ plugin = "/opt/x/junction_custom.so"
                                               "/opt/junction/plugins"));
   EXPECT_EQ(config.coordination.plugin, "zookeeper");
   EXPECT_EQ(config.coordination.config.string("connect", ""), "127.0.0.1:2181");
+  EXPECT_TRUE(config.cluster.enabled);
+  EXPECT_EQ(config.cluster.listen.host, "127.0.0.1");
+  EXPECT_EQ(config.cluster.listen.port, 9093);
+  EXPECT_EQ(config.cluster.advertised_listener, "broker7.example:9093");
   EXPECT_FALSE(config.auto_create_topics);
   EXPECT_EQ(config.topic_defaults.partitions, 3);
   EXPECT_EQ(config.topic_defaults.retention_ms, 1000);
@@ -93,6 +100,28 @@ plugin = "/opt/x/junction_custom.so"
   EXPECT_EQ(config.transports[0].plugin, "kafka");
   EXPECT_EQ(config.transports[0].config.string("listen", ""), "127.0.0.1:9092");
   EXPECT_EQ(config.transports[1].plugin, "/opt/x/junction_custom.so");
+}
+
+TEST(HostConfig, ClusterIsOffWithoutItsTable) {
+  auto config = parse("[coordination]\nplugin = \"memory\"\n");
+  EXPECT_TRUE(config.errors->empty());
+  EXPECT_FALSE(config.cluster.enabled);
+}
+
+TEST(HostConfig, ClusterNeedsListenAndRejectsUnknownKeys) {
+  auto config = parse("[cluster]\nadvertised_listener = \"nowhere\"\nport = 1\n");
+  EXPECT_THAT(config.errors->messages(),
+              ElementsAre(HasSubstr("broker.toml:1:1: missing key 'listen'"),
+                          HasSubstr("broker.toml:2:23: key 'advertised_listener': must be"),
+                          HasSubstr("broker.toml:3:1: unknown key 'port'")));
+}
+
+TEST(HostConfig, SharedCoordinationWithoutClusterNamesThePluginKey) {
+  auto config = parse("[broker]\nid = 1\n[coordination]\nplugin = \"zookeeper\"\n");
+  ASSERT_EQ(config.errors->messages().size(), 1u);
+  EXPECT_THAT(config.errors->messages().front(),
+              HasSubstr("broker.toml:4:10: key 'plugin': coordination plugin \"zookeeper\" "
+                        "joins a cluster, which needs a [cluster] table"));
 }
 
 TEST(HostConfig, UnknownKeysNameFileLineAndColumn) {

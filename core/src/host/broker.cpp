@@ -52,15 +52,30 @@ Result<void> Broker::start() {
   options.retention_check_interval_ms = config_.retention_check_interval_ms;
   options.respect_subscriptions = config_.respect_subscriptions;
   options.delivery = config_.delivery;
-  options.coordinator = coordinator_.get();
-  auto kernel = kernel::LocalKernel::open(std::move(options));
-  if (!kernel) return kernel.error();
-  kernel_ = std::move(kernel.value());
+  // A clustered broker's topics are the cluster's: the ClusterKernel, not
+  // the local kernel, registers them.
+  options.coordinator = config_.cluster.enabled ? nullptr : coordinator_.get();
+  auto opened = kernel::LocalKernel::open(std::move(options));
+  if (!opened) return opened.error();
+  kernel_ = std::move(opened.value());
   started_ = true;
 
   BrokerInfo self{config_.broker_id, {}};
+  if (config_.cluster.enabled) {
+    cluster::ClusterOptions cluster_options;
+    cluster_options.broker_id = config_.broker_id;
+    cluster_options.listen = config_.cluster.listen;
+    cluster_options.advertised_listener = config_.cluster.advertised_listener;
+    cluster_options.auto_create_topics = config_.auto_create_topics;
+    cluster_options.default_partitions = config_.topic_defaults.partitions;
+    auto cluster = cluster::ClusterKernel::create(*kernel_, *coordinator_, cluster_options);
+    if (!cluster) return cluster.error();
+    cluster_ = std::move(cluster.value());
+    coordinator_->on_change(cluster_->change_callback());
+    self.endpoints["cluster"] = cluster_->advertised_endpoint();
+  }
   for (std::size_t i = 0; i < transports_.size(); ++i) {
-    if (auto started = transports_[i]->start(*kernel_, *coordinator_); !started) {
+    if (auto started = transports_[i]->start(kernel(), *coordinator_); !started) {
       return make_error(started.error().code,
                         "transport '" + transport_names_[i] + "': " + started.error().message);
     }
@@ -73,6 +88,9 @@ Result<void> Broker::start() {
                     << transports_[i]->advertised_endpoint();
   }
   if (auto joined = coordinator_->start(self); !joined) return joined.error();
+  if (cluster_) {
+    if (auto joined = cluster_->start(); !joined) return joined.error();
+  }
   logger().info() << "broker " << config_.broker_id << " started with data_dir "
                   << config_.data_dir.string() << " and " << transports_.size() << " transport(s)";
   return {};
@@ -82,11 +100,16 @@ void Broker::stop() {
   if (!started_) return;
   started_ = false;
   for (auto& transport : transports_) transport->stop();
+  if (cluster_) cluster_->stop();
   coordinator_->stop();
+  cluster_.reset();
   kernel_.reset();
   logger().info() << "broker " << config_.broker_id << " stopped";
 }
 
-Kernel& Broker::kernel() { return *kernel_; }
+Kernel& Broker::kernel() {
+  if (cluster_) return *cluster_;
+  return *kernel_;
+}
 
 }  // namespace junction::host

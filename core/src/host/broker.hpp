@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "cluster/cluster_kernel.hpp"
 #include "host/host_config.hpp"
 #include "host/plugin_loader.hpp"
 #include "kernel/local_kernel.hpp"
@@ -18,12 +19,14 @@ class Broker {
   static Result<std::unique_ptr<Broker>> assemble(HostConfig& config);
   ~Broker();
 
-  // Opens the kernel, starts the transports, then joins the cluster.
+  // Opens the kernel, starts the transports, then joins the cluster. With
+  // [cluster], transports get a ClusterKernel around the local one.
   Result<void> start();
-  // Transports first (no new work), then the coordinator, then the kernel's
-  // final flush.
+  // Transports first (no new work), then the inter-broker channel, the
+  // coordinator, and the kernel's final flush.
   void stop();
 
+  // The kernel transports use.
   Kernel& kernel();
 
  private:
@@ -33,6 +36,7 @@ class Broker {
   PluginLoader loader_;
   std::shared_ptr<Coordinator> coordinator_;
   std::unique_ptr<kernel::LocalKernel> kernel_;
+  std::unique_ptr<cluster::ClusterKernel> cluster_;
   std::vector<std::shared_ptr<Transport>> transports_;
   std::vector<std::string> transport_names_;
   bool started_ = false;

@@ -79,6 +79,33 @@ void read_delivery(ConfigSection section, HostConfig& config) {
   section.reject_unknown_keys();
 }
 
+void read_cluster(ConfigSection root, HostConfig& config) {
+  if (!root.contains("cluster")) return;
+  ConfigSection section = root.section("cluster");
+  config.cluster.enabled = true;
+  if (!section.contains("listen")) {
+    section.fail("", "missing key 'listen': the \"host:port\" of the inter-broker channel");
+  }
+  config.cluster.listen = section.host_port("listen", {});
+  config.cluster.advertised_listener = section.string("advertised_listener", "");
+  if (!config.cluster.advertised_listener.empty() &&
+      !parse_host_port(config.cluster.advertised_listener)) {
+    section.fail("advertised_listener",
+                 "must be \"host:port\", not \"" + config.cluster.advertised_listener + "\"");
+  }
+  section.reject_unknown_keys();
+}
+
+// Only the memory coordinator stands alone; any other joins brokers that must
+// reach each other's partitions.
+void require_cluster_for_shared_coordination(HostConfig& config) {
+  if (config.cluster.enabled || config.coordination.plugin == "memory") return;
+  config.coordination.config.fail(
+      "plugin", "coordination plugin \"" + config.coordination.plugin +
+                    "\" joins a cluster, which needs a [cluster] table with the 'listen' "
+                    "address of the inter-broker channel");
+}
+
 void read_log(ConfigSection section, HostConfig& config) {
   const std::string level = section.string("level", "info");
   if (!parse_log_level(level, config.log_level)) {
@@ -93,6 +120,8 @@ void read_document(ConfigSection root, const fs::path& base_dir, const fs::path&
                    HostConfig& config) {
   read_broker(root.section("broker"), base_dir, default_plugin_dir, config);
   config.coordination = read_plugin_spec(root.section("coordination"), "memory");
+  read_cluster(root, config);
+  require_cluster_for_shared_coordination(config);
   read_topics(root.section("topics"), config);
   read_delivery(root.section("delivery"), config);
   read_log(root.section("log"), config);

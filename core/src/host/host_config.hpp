@@ -20,12 +20,21 @@ struct PluginSpec {
   std::string where;  // file:line:column of the table, for messages
 };
 
+// [cluster]: the inter-broker channel. Present iff the broker runs clustered.
+struct ClusterConfig {
+  bool enabled = false;
+  HostPort listen;
+  // "host:port" other brokers dial; empty: the bound address.
+  std::string advertised_listener;
+};
+
 struct HostConfig {
   std::string source;  // the file name, or "<embedded default>"
   std::int32_t broker_id = 0;
   std::filesystem::path data_dir = "data";
   std::vector<std::filesystem::path> plugin_path;
   PluginSpec coordination;
+  ClusterConfig cluster;
   TopicConfig topic_defaults;
   bool auto_create_topics = true;
   std::int64_t retention_check_interval_ms = 300'000;

@@ -1,0 +1,137 @@
+#include "cluster/composite_consumer.hpp"
+
+#include "junction/log.hpp"
+
+namespace junction::cluster {
+namespace {
+
+const Logger& logger() {
+  static const Logger instance{"cluster"};
+  return instance;
+}
+
+}  // namespace
+
+CompositeConsumer::CompositeConsumer(ConsumerRouting& routing, SubscriptionSpec spec,
+                                     const ConsumerOptions& options, DeliveryCallback deliver)
+    : routing_(routing),
+      spec_(std::move(spec)),
+      deliver_(std::move(deliver)),
+      window_records_(options.max_unacked_records),
+      window_bytes_(options.max_unacked_bytes) {}
+
+CompositeConsumer::~CompositeConsumer() { detach(); }
+
+DeliveryCallback CompositeConsumer::part_delivery() {
+  return [weak = weak_from_this(), this](DeliveryBatch batch) {
+    auto self = weak.lock();
+    if (!self) return;
+    std::lock_guard lock(delivery_mutex_);
+    if (!stopped_) deliver_(std::move(batch));
+  };
+}
+
+void CompositeConsumer::set_local(std::shared_ptr<Consumer> local) {
+  std::lock_guard lock(mutex_);
+  local_ = std::move(local);
+}
+
+void CompositeConsumer::refresh() {
+  std::lock_guard lock(mutex_);
+  if (detaching_) return;
+  for (std::int32_t broker : routing_.remote_leaders(spec_.topic)) {
+    if (remote_.contains(broker)) continue;
+    auto peer = routing_.peer(broker);
+    if (!peer) continue;
+    // The id tells a part's end apart from a newer part's for the same broker.
+    const auto id = next_part_id_++;
+    auto part = std::make_shared<RemoteConsumer>(
+        std::move(peer), spec_, window_records_, window_bytes_, part_delivery(),
+        [weak = weak_from_this(), broker, id](const Error& error) {
+          if (auto self = weak.lock()) self->part_ended(broker, id, error);
+        });
+    remote_.emplace(broker, RemotePart{id, std::move(part)});
+  }
+}
+
+void CompositeConsumer::part_ended(std::int32_t broker, std::uint64_t id, const Error& error) {
+  {
+    std::lock_guard lock(mutex_);
+    auto found = remote_.find(broker);
+    if (found == remote_.end() || found->second.id != id) return;
+    remote_.erase(found);
+  }
+  logger().info() << "subscription '" << spec_.name << "' on topic '" << spec_.topic
+                  << "' lost its part on broker " << broker << ": " << error.message;
+}
+
+bool CompositeConsumer::detached() const {
+  std::lock_guard lock(mutex_);
+  return detaching_;
+}
+
+std::vector<std::int32_t> CompositeConsumer::remote_brokers() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::int32_t> brokers;
+  for (const auto& [broker, part] : remote_) brokers.push_back(broker);
+  return brokers;
+}
+
+std::shared_ptr<Consumer> CompositeConsumer::part_for(std::int32_t partition) const {
+  const auto leader = routing_.leader_of(spec_.topic, partition);
+  std::lock_guard lock(mutex_);
+  if (leader == routing_.self_id()) return local_;
+  auto found = remote_.find(leader);
+  return found == remote_.end() ? nullptr : found->second.consumer;
+}
+
+template <class Settle>
+Result<void> CompositeConsumer::route(std::int32_t partition, Settle settle) const {
+  auto part = part_for(partition);
+  if (!part) {
+    return make_error(Errc::leader_not_available, "no attached leader for partition " +
+                                                      std::to_string(partition) + " of topic '" +
+                                                      spec_.topic + "'");
+  }
+  return settle(*part);
+}
+
+Result<void> CompositeConsumer::ack(std::int32_t partition, std::int64_t offset) {
+  return route(partition, [&](Consumer& part) { return part.ack(partition, offset); });
+}
+Result<void> CompositeConsumer::ack_through(std::int32_t partition, std::int64_t offset) {
+  return route(partition, [&](Consumer& part) { return part.ack_through(partition, offset); });
+}
+Result<void> CompositeConsumer::nack(std::int32_t partition, std::int64_t offset) {
+  return route(partition, [&](Consumer& part) { return part.nack(partition, offset); });
+}
+Result<void> CompositeConsumer::reject(std::int32_t partition, std::int64_t offset) {
+  return route(partition, [&](Consumer& part) { return part.reject(partition, offset); });
+}
+
+void CompositeConsumer::set_max_unacked(std::uint32_t records, std::uint64_t bytes) {
+  std::lock_guard lock(mutex_);
+  window_records_ = records;
+  window_bytes_ = bytes;
+  if (local_) local_->set_max_unacked(records, bytes);
+  for (auto& [broker, part] : remote_) part.consumer->set_max_unacked(records, bytes);
+}
+
+void CompositeConsumer::detach() {
+  std::shared_ptr<Consumer> local;
+  std::map<std::int32_t, RemotePart> remote;
+  {
+    std::lock_guard lock(mutex_);
+    if (detaching_) return;
+    detaching_ = true;
+    local = std::move(local_);
+    remote = std::move(remote_);
+    remote_.clear();
+  }
+  if (local) local->detach();
+  for (auto& [broker, part] : remote) part.consumer->detach();
+  std::lock_guard lock(delivery_mutex_);
+  stopped_ = true;
+}
+
+}  // namespace junction::cluster
