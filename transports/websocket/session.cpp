@@ -229,6 +229,9 @@ class WebsocketSession final : public Session, private Outbox {
     // stop() may have come during the handshake.
     if (close_requested_) start_close();
     while (!closed_) {
+      if (handler_.saturated() || outgoing_.size() >= kMaxQueuedMessages) {
+        handler_.flush_publishes();
+      }
       while (!closed_ && (handler_.saturated() || outgoing_.size() >= kMaxQueuedMessages)) {
         reader_wait_.expires_at(asio::steady_timer::time_point::max());
         co_await reader_wait_.async_wait(asio::redirect_error(asio::use_awaitable, error));
@@ -238,6 +241,7 @@ class WebsocketSession final : public Session, private Outbox {
       co_await socket.async_read(message, asio::redirect_error(asio::use_awaitable, error));
       if (error) break;
       if (!socket.got_text()) {
+        handler_.flush_publishes();
         send(std::move(JsonObjectWriter()
                            .string("op", "error")
                            .string("code", "bad_request")
@@ -246,7 +250,13 @@ class WebsocketSession final : public Session, private Outbox {
              {});
         continue;
       }
-      handler_.handle_message(beast::buffers_to_string(message.data()));
+      // Bytes already in the socket: the client sent more with this message,
+      // so its publishes can go to the kernel together.
+      boost::system::error_code unknown;
+      const bool more_follows = beast::get_lowest_layer(socket).socket().available(unknown) > 0;
+      handler_.handle_message(
+          std::string_view(static_cast<const char*>(message.data().data()), message.size()),
+          more_follows);
     }
     if (error && error != ws::error::closed && error != asio::error::operation_aborted) {
       websocket_logger().debug() << "connection ended: " << error.message();
