@@ -182,36 +182,51 @@ bool record_is_text(const Record& record) {
   return true;
 }
 
+// Fields and punctuation of a `record` message besides its bytes.
+constexpr std::size_t kRecordMessageOverhead = 160;
+
 std::string record_message(const std::string& topic, const std::string& group,
                            const DeliveredRecord& delivered) {
   const auto& stored = *delivered.record;
   const auto& record = stored.record;
   const bool text = record_is_text(record);
-  auto bytes = [text](const std::string& value) { return text ? value : base64_encode(value); };
-  JsonObjectWriter message;
+  std::size_t expected = kRecordMessageOverhead + topic.size() + group.size();
+  if (record.key) expected += record.key->size();
+  if (record.value) expected += record.value->size();
+  // Base64 takes 4/3 of the bytes; the headers' object is built apart.
+  if (!text) expected += expected / 3;
+  JsonObjectWriter message(expected);
+  auto put_bytes = [&](std::string_view name, const std::optional<std::string>& value) {
+    if (!value) {
+      message.null(name);
+    } else if (text) {
+      message.string(name, *value);
+    } else {
+      message.string(name, base64_encode(*value));
+    }
+  };
+  auto append_bytes = [text](std::string& out, const std::string& value) {
+    if (text) {
+      append_json_string(out, value);
+    } else {
+      append_json_string(out, base64_encode(value));
+    }
+  };
   message.string("op", "record").string("topic", topic);
   if (!group.empty()) message.string("group", group);
   message.integer("partition", delivered.partition)
       .integer("offset", stored.offset)
       .integer("timestamp", record.timestamp_ms)
       .integer("attempt", delivered.attempt);
-  if (record.key) {
-    message.string("key", bytes(*record.key));
-  } else {
-    message.null("key");
-  }
-  if (record.value) {
-    message.string("value", bytes(*record.value));
-  } else {
-    message.null("value");
-  }
+  put_bytes("key", record.key);
+  put_bytes("value", record.value);
   std::string headers = "{";
   for (const auto& header : record.headers) {
     if (headers.size() > 1) headers += ',';
-    append_json_string(headers, bytes(header.key));
+    append_bytes(headers, header.key);
     headers += ':';
     if (header.value) {
-      append_json_string(headers, bytes(*header.value));
+      append_bytes(headers, *header.value);
     } else {
       headers += "null";
     }

@@ -1,5 +1,8 @@
 #include "session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -281,9 +284,11 @@ class WebsocketSession final : public Session, private Outbox {
   void write_next() {
     if (outgoing_.empty() || closed_) {
       writing_ = false;
+      set_corked(false);
       if (close_requested_ && !closed_) start_close();
       return;
     }
+    if (outgoing_.size() > 1) set_corked(true);
     writing_ = true;
     websocket_->async_write(
         asio::buffer(outgoing_.front().text),
@@ -299,6 +304,17 @@ class WebsocketSession final : public Session, private Outbox {
           wake_reader();
           write_next();
         });
+  }
+
+  // Beast writes one system call per message. While more messages are queued
+  // the socket is corked, so they leave in full segments and wake the peer
+  // once; uncorking when the queue is empty sends the rest at once.
+  void set_corked(bool corked) {
+    if (corked == corked_) return;
+    corked_ = corked;
+    const int value = corked ? 1 : 0;
+    ::setsockopt(beast::get_lowest_layer(*websocket_).socket().native_handle(), IPPROTO_TCP,
+                 TCP_CORK, &value, sizeof value);
   }
 
   void start_close() {
@@ -324,6 +340,7 @@ class WebsocketSession final : public Session, private Outbox {
   std::deque<Outgoing> outgoing_;
   bool accepted_ = false;
   bool writing_ = false;
+  bool corked_ = false;
   bool close_requested_ = false;
   bool close_started_ = false;
   bool closed_ = false;
