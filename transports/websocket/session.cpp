@@ -288,7 +288,11 @@ class WebsocketSession final : public Session, private Outbox {
       if (close_requested_ && !closed_) start_close();
       return;
     }
-    if (outgoing_.size() > 1) set_corked(true);
+    if (corked_frames_left_ == 0 && outgoing_.size() > 1) {
+      // What is queued now leaves together; later frames wait at most for it.
+      corked_frames_left_ = outgoing_.size();
+      set_corked(true);
+    }
     writing_ = true;
     websocket_->async_write(
         asio::buffer(outgoing_.front().text),
@@ -300,15 +304,16 @@ class WebsocketSession final : public Session, private Outbox {
           }
           auto written = std::move(outgoing_.front().on_written);
           outgoing_.pop_front();
+          if (corked_frames_left_ > 0 && --corked_frames_left_ == 0) set_corked(false);
           if (written) written();
           wake_reader();
           write_next();
         });
   }
 
-  // Beast writes one system call per message. While more messages are queued
-  // the socket is corked, so they leave in full segments and wake the peer
-  // once; uncorking when the queue is empty sends the rest at once.
+  // Beast writes one system call per message. Frames queued together are
+  // written corked, so they leave in full segments and wake the peer once;
+  // uncorking after the last of them sends the rest at once.
   void set_corked(bool corked) {
     if (corked == corked_) return;
     corked_ = corked;
@@ -341,6 +346,7 @@ class WebsocketSession final : public Session, private Outbox {
   bool accepted_ = false;
   bool writing_ = false;
   bool corked_ = false;
+  std::size_t corked_frames_left_ = 0;
   bool close_requested_ = false;
   bool close_started_ = false;
   bool closed_ = false;
