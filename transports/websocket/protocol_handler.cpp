@@ -23,6 +23,9 @@ constexpr std::size_t kHeaderOverhead = 10;
 constexpr std::size_t kBatchOverhead = 61 + 64;
 constexpr std::int64_t kDefaultCredit = 100;
 constexpr std::int64_t kMaxCredit = 100000;
+// Written records of a broadcast subscription settled by one ack_through:
+// each settle takes the subscription's lock and may wake the dispatcher.
+constexpr std::size_t kRecordsPerAckThrough = 32;
 // Bytes a consumer may hold unacked besides its record credit.
 constexpr std::uint64_t kMaxUnackedBytes = 64u << 20;
 
@@ -445,11 +448,18 @@ void ProtocolHandler::deliver(std::uint64_t subscription_id, DeliveryBatch batch
   auto found = subscriptions_.find(subscription_id);
   if (found == subscriptions_.end()) return;
   const auto& subscription = found->second;
-  for (const auto& delivered : batch.records) {
+  const auto& records = batch.records;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& delivered = records[i];
     std::function<void()> on_written;
     // A broadcast subscriber has nothing to ack: a record counts as done once
     // written, which keeps its window (credit) sliding at the socket's pace.
-    if (subscription.mode == DeliveryMode::broadcast) {
+    // One ack covers a stretch of a partition's records; the last record of
+    // the batch always acks, so the window reopens whatever the credit.
+    const bool ends_stretch = i + 1 == records.size() ||
+                              records[i + 1].partition != delivered.partition ||
+                              (i + 1) % kRecordsPerAckThrough == 0;
+    if (subscription.mode == DeliveryMode::broadcast && ends_stretch) {
       on_written = [this, subscription_id, partition = delivered.partition,
                     offset = delivered.record->offset] {
         auto still = subscriptions_.find(subscription_id);

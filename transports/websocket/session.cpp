@@ -231,6 +231,8 @@ class WebsocketSession final : public Session, private Outbox {
     accepted_ = true;
     // stop() may have come during the handshake.
     if (close_requested_) start_close();
+    // One buffer for every message: it keeps its capacity.
+    beast::flat_buffer message;
     while (!closed_) {
       if (handler_.saturated() || outgoing_.size() >= kMaxQueuedMessages) {
         handler_.flush_publishes();
@@ -240,7 +242,7 @@ class WebsocketSession final : public Session, private Outbox {
         co_await reader_wait_.async_wait(asio::redirect_error(asio::use_awaitable, error));
       }
       if (closed_) break;
-      beast::flat_buffer message;
+      message.clear();
       co_await socket.async_read(message, asio::redirect_error(asio::use_awaitable, error));
       if (error) break;
       if (!socket.got_text()) {
