@@ -249,7 +249,7 @@ JsonObjectWriter reply(std::string_view op, const JsonValue* id) {
 
 }  // namespace
 
-ProtocolHandler::ProtocolHandler(Kernel& kernel, boost::asio::any_io_executor strand,
+ProtocolHandler::ProtocolHandler(Kernel& kernel, ConnectionExecutor strand,
                                  std::shared_ptr<CallbackGate> gate, Outbox& outbox)
     : kernel_(kernel), strand_(std::move(strand)), gate_(std::move(gate)), outbox_(outbox) {}
 

@@ -7,9 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include <boost/asio/any_io_executor.hpp>
-
 #include "callback_gate.hpp"
+#include "connection_executor.hpp"
 #include "json/json_value.hpp"
 #include "junction/kernel.hpp"
 #include "outbox.hpp"
@@ -23,8 +22,8 @@ namespace junction::websocket {
 // callbacks are posted back there.
 class ProtocolHandler {
  public:
-  ProtocolHandler(Kernel& kernel, boost::asio::any_io_executor strand,
-                  std::shared_ptr<CallbackGate> gate, Outbox& outbox);
+  ProtocolHandler(Kernel& kernel, ConnectionExecutor strand, std::shared_ptr<CallbackGate> gate,
+                  Outbox& outbox);
   ProtocolHandler(const ProtocolHandler&) = delete;
   ProtocolHandler& operator=(const ProtocolHandler&) = delete;
 
@@ -69,7 +68,7 @@ class ProtocolHandler {
   void refuse(const JsonValue* id, std::string_view code, std::string_view message);
 
   Kernel& kernel_;
-  boost::asio::any_io_executor strand_;
+  ConnectionExecutor strand_;
   std::shared_ptr<CallbackGate> gate_;
   Outbox& outbox_;
   std::weak_ptr<void> owner_;

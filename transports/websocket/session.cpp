@@ -28,6 +28,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ws = beast::websocket;
 using tcp = asio::ip::tcp;
+using Stream = beast::basic_stream<tcp, ConnectionExecutor>;
 
 namespace {
 
@@ -75,7 +76,7 @@ bool same_secret(std::string_view given, std::string_view expected) {
 
 class WebsocketSession final : public Session, private Outbox {
  public:
-  WebsocketSession(tcp::socket socket, SessionContext& context)
+  WebsocketSession(ConnectionSocket socket, SessionContext& context)
       : context_(context),
         http_(std::move(socket)),
         reader_wait_(http_.get_executor()),
@@ -340,8 +341,8 @@ class WebsocketSession final : public Session, private Outbox {
   };
 
   SessionContext& context_;
-  beast::tcp_stream http_;
-  std::optional<ws::stream<beast::tcp_stream>> websocket_;
+  Stream http_;
+  std::optional<ws::stream<Stream>> websocket_;
   asio::steady_timer reader_wait_;
   ProtocolHandler handler_;
   std::deque<Outgoing> outgoing_;
@@ -356,7 +357,7 @@ class WebsocketSession final : public Session, private Outbox {
 
 }  // namespace
 
-std::shared_ptr<Session> Session::create(tcp::socket socket, SessionContext& context) {
+std::shared_ptr<Session> Session::create(ConnectionSocket socket, SessionContext& context) {
   return std::make_shared<WebsocketSession>(std::move(socket), context);
 }
 
