@@ -225,6 +225,9 @@ class WebsocketSession final : public Session, private Outbox {
     socket.set_option(ws::stream_base::decorator(
         [](ws::response_type& response) { response.set(http::field::server, "junction"); }));
     socket.read_message_max(config.max_message_bytes);
+    // A message goes out as one frame, however large: fewer headers and
+    // writes for a big record.
+    socket.auto_fragment(false);
     socket.text(true);
     boost::system::error_code error;
     co_await socket.async_accept(request, asio::redirect_error(asio::use_awaitable, error));
