@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -282,7 +283,11 @@ class WebsocketSession final : public Session, private Outbox {
   void send(std::string text, std::function<void()> on_written) override {
     if (closed_ || !accepted_) return;
     outgoing_.push_back({std::move(text), std::move(on_written)});
-    if (!writing_ && !close_requested_) write_next();
+    if (writing_ || close_requested_) return;
+    // Started once the current handler is done, so the messages it queues
+    // (the acks of a batch, the records of a delivery) are written corked.
+    writing_ = true;
+    asio::defer(websocket_->get_executor(), [self = shared_from_this(), this] { write_next(); });
   }
 
   void wake_reader() override { reader_wait_.cancel(); }
