@@ -244,7 +244,9 @@ class WebsocketSession final : public Session, private Outbox {
       }
       while (!closed_ && (handler_.saturated() || outgoing_.size() >= kMaxQueuedMessages)) {
         reader_wait_.expires_at(asio::steady_timer::time_point::max());
+        reader_waiting_ = true;
         co_await reader_wait_.async_wait(asio::redirect_error(asio::use_awaitable, error));
+        reader_waiting_ = false;
       }
       if (closed_) break;
       message.clear();
@@ -290,7 +292,11 @@ class WebsocketSession final : public Session, private Outbox {
     asio::defer(websocket_->get_executor(), [self = shared_from_this(), this] { write_next(); });
   }
 
-  void wake_reader() override { reader_wait_.cancel(); }
+  // Called for every message written: the timer is touched only when the
+  // reader waits on it.
+  void wake_reader() override {
+    if (reader_waiting_) reader_wait_.cancel();
+  }
 
   void write_next() {
     if (outgoing_.empty() || closed_) {
@@ -352,6 +358,7 @@ class WebsocketSession final : public Session, private Outbox {
   Stream http_;
   std::optional<ws::stream<Stream>> websocket_;
   asio::steady_timer reader_wait_;
+  bool reader_waiting_ = false;
   ProtocolHandler handler_;
   std::deque<Outgoing> outgoing_;
   bool accepted_ = false;
