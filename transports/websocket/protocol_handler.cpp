@@ -13,8 +13,19 @@ namespace {
 // Publishes awaiting the kernel before the connection stops reading, so a
 // client that never reads its acks cannot grow the broker's memory.
 constexpr std::size_t kMaxPublishesInFlight = 1024;
+// Publishes held for one kernel produce at most: bounds the wait of the first.
+constexpr std::size_t kMaxBatchRecords = 256;
+// Room a record takes in a RecordBatch v2 beyond its bytes (length,
+// attributes, deltas, varints), per header, and the batch's own header;
+// generous, so a batch of records that fit is never over the topic's limit.
+constexpr std::size_t kRecordOverhead = 40;
+constexpr std::size_t kHeaderOverhead = 10;
+constexpr std::size_t kBatchOverhead = 61 + 64;
 constexpr std::int64_t kDefaultCredit = 100;
 constexpr std::int64_t kMaxCredit = 100000;
+// Written records of a broadcast subscription settled by one ack_through:
+// each settle takes the subscription's lock and may wake the dispatcher.
+constexpr std::size_t kRecordsPerAckThrough = 32;
 // Bytes a consumer may hold unacked besides its record credit.
 constexpr std::uint64_t kMaxUnackedBytes = 64u << 20;
 
@@ -129,6 +140,16 @@ Record record_from_request(const JsonValue& request) {
   return record;
 }
 
+std::size_t encoded_bytes(const Record& record) {
+  std::size_t bytes = kRecordOverhead;
+  if (record.key) bytes += record.key->size();
+  if (record.value) bytes += record.value->size();
+  for (const auto& header : record.headers) {
+    bytes += kHeaderOverhead + header.key.size() + (header.value ? header.value->size() : 0);
+  }
+  return bytes;
+}
+
 DeliveryMode parse_mode(const JsonValue& request) {
   auto mode = optional_string(request, "mode");
   if (mode.empty() || mode == "broadcast") return DeliveryMode::broadcast;
@@ -164,36 +185,51 @@ bool record_is_text(const Record& record) {
   return true;
 }
 
+// Fields and punctuation of a `record` message besides its bytes.
+constexpr std::size_t kRecordMessageOverhead = 160;
+
 std::string record_message(const std::string& topic, const std::string& group,
                            const DeliveredRecord& delivered) {
   const auto& stored = *delivered.record;
   const auto& record = stored.record;
   const bool text = record_is_text(record);
-  auto bytes = [text](const std::string& value) { return text ? value : base64_encode(value); };
-  JsonObjectWriter message;
+  std::size_t expected = kRecordMessageOverhead + topic.size() + group.size();
+  if (record.key) expected += record.key->size();
+  if (record.value) expected += record.value->size();
+  // Base64 takes 4/3 of the bytes; the headers' object is built apart.
+  if (!text) expected += expected / 3;
+  JsonObjectWriter message(expected);
+  auto put_bytes = [&](std::string_view name, const std::optional<std::string>& value) {
+    if (!value) {
+      message.null(name);
+    } else if (text) {
+      message.string(name, *value);
+    } else {
+      message.string(name, base64_encode(*value));
+    }
+  };
+  auto append_bytes = [text](std::string& out, const std::string& value) {
+    if (text) {
+      append_json_string(out, value);
+    } else {
+      append_json_string(out, base64_encode(value));
+    }
+  };
   message.string("op", "record").string("topic", topic);
   if (!group.empty()) message.string("group", group);
   message.integer("partition", delivered.partition)
       .integer("offset", stored.offset)
       .integer("timestamp", record.timestamp_ms)
       .integer("attempt", delivered.attempt);
-  if (record.key) {
-    message.string("key", bytes(*record.key));
-  } else {
-    message.null("key");
-  }
-  if (record.value) {
-    message.string("value", bytes(*record.value));
-  } else {
-    message.null("value");
-  }
+  put_bytes("key", record.key);
+  put_bytes("value", record.value);
   std::string headers = "{";
   for (const auto& header : record.headers) {
     if (headers.size() > 1) headers += ',';
-    append_json_string(headers, bytes(header.key));
+    append_bytes(headers, header.key);
     headers += ':';
     if (header.value) {
-      append_json_string(headers, bytes(*header.value));
+      append_bytes(headers, *header.value);
     } else {
       headers += "null";
     }
@@ -213,23 +249,29 @@ JsonObjectWriter reply(std::string_view op, const JsonValue* id) {
 
 }  // namespace
 
-ProtocolHandler::ProtocolHandler(Kernel& kernel, boost::asio::any_io_executor strand,
+ProtocolHandler::ProtocolHandler(Kernel& kernel, ConnectionExecutor strand,
                                  std::shared_ptr<CallbackGate> gate, Outbox& outbox)
     : kernel_(kernel), strand_(std::move(strand)), gate_(std::move(gate)), outbox_(outbox) {}
 
 bool ProtocolHandler::saturated() const { return publishes_in_flight_ >= kMaxPublishesInFlight; }
 
-void ProtocolHandler::handle_message(std::string_view text) {
+void ProtocolHandler::handle_message(std::string_view text, bool more_follows) {
+  dispatch(text);
+  if (!more_follows || held_.records.size() >= kMaxBatchRecords) flush_publishes();
+}
+
+void ProtocolHandler::dispatch(std::string_view text) {
   std::string parse_error;
   auto request = parse_json(text, parse_error);
-  if (!request) return send_error(nullptr, "bad_json", parse_error);
-  if (!request->is_object()) return send_error(nullptr, "bad_json", "a message must be an object");
+  if (!request) return refuse(nullptr, "bad_json", parse_error);
+  if (!request->is_object()) return refuse(nullptr, "bad_json", "a message must be an object");
   const JsonValue* id = optional_member(*request, "id");
   try {
     const auto& op = required_string(*request, "op");
-    if (op == "publish") {
-      publish(*request, id);
-    } else if (op == "subscribe") {
+    if (op == "publish") return publish(*request, id);
+    // Other requests act at once: what was published before them goes first.
+    flush_publishes();
+    if (op == "subscribe") {
       subscribe(*request, id);
     } else if (op == "ack" || op == "nack") {
       settle(*request, id, op == "ack");
@@ -239,7 +281,7 @@ void ProtocolHandler::handle_message(std::string_view text) {
       send_error(id, "unknown_op", "unknown op \"" + op + "\"");
     }
   } catch (const Refusal& refusal) {
-    send_error(id, refusal.code, refusal.message);
+    refuse(id, refusal.code, refusal.message);
   }
 }
 
@@ -254,26 +296,41 @@ void ProtocolHandler::publish(const JsonValue& request, const JsonValue* id) {
   if (partition != kAnyPartition && partition >= info->partitions)
     throw Refusal{"unknown_partition", "topic \"" + topic + "\" has " +
                                            std::to_string(info->partitions) + " partitions"};
+  // A keyed record's partition is fixed now, so it joins only its own
+  // partition's batch; unkeyed ones share one the kernel picks per batch.
+  if (partition == kAnyPartition && record.key) {
+    auto chosen = kernel_.choose_partition(topic, record.key);
+    if (!chosen) throw Refusal{error_code_for(chosen.error().code), chosen.error().message};
+    partition = *chosen;
+  }
+  const std::size_t bytes = encoded_bytes(record);
+  const auto limit = static_cast<std::size_t>(info->config.max_message_bytes);
+  if (!held_.records.empty() && (held_.topic != topic || held_.partition != partition ||
+                                 kBatchOverhead + held_.bytes + bytes > limit)) {
+    flush_publishes();
+  }
+  if (held_.records.empty()) {
+    held_.topic = topic;
+    held_.partition = partition;
+  }
+  held_.records.push_back(std::move(record));
+  held_.replies.push_back(PublishReply{id ? serialize_json(*id) : std::string(), {}, {}});
+  held_.bytes += bytes;
   ++publishes_in_flight_;
-  std::vector<Record> records;
-  records.push_back(std::move(record));
-  // The callback holds the connection so the ack can still be written.
-  auto answer = [this, owner = owner_.lock(), topic,
-                 id = id ? std::optional(*id) : std::nullopt](Result<ProduceAck> result) {
-    --publishes_in_flight_;
-    const JsonValue* echoed = id ? &*id : nullptr;
-    if (!result) {
-      send_error(echoed, error_code_for(result.error().code), result.error().message);
-    } else {
-      outbox_.send(std::move(reply("ack", echoed)
-                                 .string("topic", topic)
-                                 .integer("partition", result->partition)
-                                 .integer("offset", result->base_offset))
-                       .finish());
-    }
-    outbox_.wake_reader();
+}
+
+void ProtocolHandler::flush_publishes() {
+  if (held_.replies.empty()) return;
+  auto batch = std::exchange(held_, PublishBatch{});
+  const std::uint64_t sequence = first_produced_ + produced_.size();
+  produced_.push_back(ProducedBatch{batch.topic, std::move(batch.replies), std::nullopt});
+  // Refusals only: nothing to wait for beyond the batches before.
+  if (batch.records.empty()) return produced(sequence, ProduceAck{});
+  // The callback holds the connection so the acks can still be written.
+  auto answer = [this, owner = owner_.lock(), sequence](Result<ProduceAck> result) {
+    produced(sequence, std::move(result));
   };
-  kernel_.produce(topic, partition, std::move(records),
+  kernel_.produce(batch.topic, batch.partition, std::move(batch.records),
                   [gate = gate_, strand = strand_,
                    answer = std::move(answer)](Result<ProduceAck> result) mutable {
                     gate->run([&] {
@@ -283,6 +340,52 @@ void ProtocolHandler::publish(const JsonValue& request, const JsonValue* id) {
                       });
                     });
                   });
+}
+
+void ProtocolHandler::produced(std::uint64_t sequence, Result<ProduceAck> result) {
+  if (closed_) return;
+  produced_[sequence - first_produced_].result = std::move(result);
+  answer_produced();
+}
+
+void ProtocolHandler::answer_produced() {
+  bool answered = false;
+  while (!produced_.empty() && produced_.front().result) {
+    answer_publishes(produced_.front());
+    produced_.pop_front();
+    ++first_produced_;
+    answered = true;
+  }
+  if (answered) outbox_.wake_reader();
+}
+
+void ProtocolHandler::answer_publishes(const ProducedBatch& batch) {
+  const auto& result = *batch.result;
+  std::int64_t index = 0;
+  for (const auto& entry : batch.replies) {
+    JsonObjectWriter message;
+    if (!entry.error_code.empty()) {
+      message.string("op", "error");
+      if (!entry.id.empty()) message.raw("id", entry.id);
+      message.string("code", entry.error_code).string("message", entry.error_message);
+      outbox_.send(std::move(message).finish());
+      continue;
+    }
+    --publishes_in_flight_;
+    if (!result) {
+      message.string("op", "error");
+      if (!entry.id.empty()) message.raw("id", entry.id);
+      message.string("code", error_code_for(result.error().code))
+          .string("message", result.error().message);
+    } else {
+      message.string("op", "ack");
+      if (!entry.id.empty()) message.raw("id", entry.id);
+      message.string("topic", batch.topic)
+          .integer("partition", result->partition)
+          .integer("offset", result->base_offset + index++);
+    }
+    outbox_.send(std::move(message).finish());
+  }
 }
 
 void ProtocolHandler::subscribe(const JsonValue& request, const JsonValue* id) {
@@ -345,11 +448,18 @@ void ProtocolHandler::deliver(std::uint64_t subscription_id, DeliveryBatch batch
   auto found = subscriptions_.find(subscription_id);
   if (found == subscriptions_.end()) return;
   const auto& subscription = found->second;
-  for (const auto& delivered : batch.records) {
+  const auto& records = batch.records;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& delivered = records[i];
     std::function<void()> on_written;
     // A broadcast subscriber has nothing to ack: a record counts as done once
     // written, which keeps its window (credit) sliding at the socket's pace.
-    if (subscription.mode == DeliveryMode::broadcast) {
+    // One ack covers a stretch of a partition's records; the last record of
+    // the batch always acks, so the window reopens whatever the credit.
+    const bool ends_stretch = i + 1 == records.size() ||
+                              records[i + 1].partition != delivered.partition ||
+                              (i + 1) % kRecordsPerAckThrough == 0;
+    if (subscription.mode == DeliveryMode::broadcast && ends_stretch) {
       on_written = [this, subscription_id, partition = delivered.partition,
                     offset = delivered.record->offset] {
         auto still = subscriptions_.find(subscription_id);
@@ -414,6 +524,12 @@ void ProtocolHandler::unsubscribe(const JsonValue& request, const JsonValue* id)
   outbox_.send(std::move(message).finish());
 }
 
+void ProtocolHandler::refuse(const JsonValue* id, std::string_view code, std::string_view message) {
+  if (publishes_in_flight_ == 0 && held_.replies.empty()) return send_error(id, code, message);
+  held_.replies.push_back(PublishReply{id ? serialize_json(*id) : std::string(), std::string(code),
+                                       std::string(message)});
+}
+
 void ProtocolHandler::send_error(const JsonValue* id, std::string_view code,
                                  std::string_view message) {
   outbox_.send(
@@ -423,6 +539,8 @@ void ProtocolHandler::send_error(const JsonValue* id, std::string_view code,
 void ProtocolHandler::close() {
   if (closed_) return;
   closed_ = true;
+  held_ = PublishBatch{};
+  produced_.clear();
   for (auto& [id, subscription] : subscriptions_) subscription.consumer->detach();
   subscriptions_.clear();
 }

@@ -1,6 +1,10 @@
 #include "session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -25,6 +29,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ws = beast::websocket;
 using tcp = asio::ip::tcp;
+using Stream = beast::basic_stream<tcp, ConnectionExecutor>;
 
 namespace {
 
@@ -72,7 +77,7 @@ bool same_secret(std::string_view given, std::string_view expected) {
 
 class WebsocketSession final : public Session, private Outbox {
  public:
-  WebsocketSession(tcp::socket socket, SessionContext& context)
+  WebsocketSession(ConnectionSocket socket, SessionContext& context)
       : context_(context),
         http_(std::move(socket)),
         reader_wait_(http_.get_executor()),
@@ -221,6 +226,9 @@ class WebsocketSession final : public Session, private Outbox {
     socket.set_option(ws::stream_base::decorator(
         [](ws::response_type& response) { response.set(http::field::server, "junction"); }));
     socket.read_message_max(config.max_message_bytes);
+    // A message goes out as one frame, however large: fewer headers and
+    // writes for a big record.
+    socket.auto_fragment(false);
     socket.text(true);
     boost::system::error_code error;
     co_await socket.async_accept(request, asio::redirect_error(asio::use_awaitable, error));
@@ -228,16 +236,24 @@ class WebsocketSession final : public Session, private Outbox {
     accepted_ = true;
     // stop() may have come during the handshake.
     if (close_requested_) start_close();
+    // One buffer for every message: it keeps its capacity.
+    beast::flat_buffer message;
     while (!closed_) {
+      if (handler_.saturated() || outgoing_.size() >= kMaxQueuedMessages) {
+        handler_.flush_publishes();
+      }
       while (!closed_ && (handler_.saturated() || outgoing_.size() >= kMaxQueuedMessages)) {
         reader_wait_.expires_at(asio::steady_timer::time_point::max());
+        reader_waiting_ = true;
         co_await reader_wait_.async_wait(asio::redirect_error(asio::use_awaitable, error));
+        reader_waiting_ = false;
       }
       if (closed_) break;
-      beast::flat_buffer message;
+      message.clear();
       co_await socket.async_read(message, asio::redirect_error(asio::use_awaitable, error));
       if (error) break;
       if (!socket.got_text()) {
+        handler_.flush_publishes();
         send(std::move(JsonObjectWriter()
                            .string("op", "error")
                            .string("code", "bad_request")
@@ -246,7 +262,13 @@ class WebsocketSession final : public Session, private Outbox {
              {});
         continue;
       }
-      handler_.handle_message(beast::buffers_to_string(message.data()));
+      // Bytes already in the socket: the client sent more with this message,
+      // so its publishes can go to the kernel together.
+      boost::system::error_code unknown;
+      const bool more_follows = beast::get_lowest_layer(socket).socket().available(unknown) > 0;
+      handler_.handle_message(
+          std::string_view(static_cast<const char*>(message.data().data()), message.size()),
+          more_follows);
     }
     if (error && error != ws::error::closed && error != asio::error::operation_aborted) {
       websocket_logger().debug() << "connection ended: " << error.message();
@@ -263,16 +285,30 @@ class WebsocketSession final : public Session, private Outbox {
   void send(std::string text, std::function<void()> on_written) override {
     if (closed_ || !accepted_) return;
     outgoing_.push_back({std::move(text), std::move(on_written)});
-    if (!writing_ && !close_requested_) write_next();
+    if (writing_ || close_requested_) return;
+    // Started once the current handler is done, so the messages it queues
+    // (the acks of a batch, the records of a delivery) are written corked.
+    writing_ = true;
+    asio::defer(websocket_->get_executor(), [self = shared_from_this(), this] { write_next(); });
   }
 
-  void wake_reader() override { reader_wait_.cancel(); }
+  // Called for every message written: the timer is touched only when the
+  // reader waits on it.
+  void wake_reader() override {
+    if (reader_waiting_) reader_wait_.cancel();
+  }
 
   void write_next() {
     if (outgoing_.empty() || closed_) {
       writing_ = false;
+      set_corked(false);
       if (close_requested_ && !closed_) start_close();
       return;
+    }
+    if (corked_frames_left_ == 0 && outgoing_.size() > 1) {
+      // What is queued now leaves together; later frames wait at most for it.
+      corked_frames_left_ = outgoing_.size();
+      set_corked(true);
     }
     writing_ = true;
     websocket_->async_write(
@@ -285,10 +321,22 @@ class WebsocketSession final : public Session, private Outbox {
           }
           auto written = std::move(outgoing_.front().on_written);
           outgoing_.pop_front();
+          if (corked_frames_left_ > 0 && --corked_frames_left_ == 0) set_corked(false);
           if (written) written();
           wake_reader();
           write_next();
         });
+  }
+
+  // Beast writes one system call per message. Frames queued together are
+  // written corked, so they leave in full segments and wake the peer once;
+  // uncorking after the last of them sends the rest at once.
+  void set_corked(bool corked) {
+    if (corked == corked_) return;
+    corked_ = corked;
+    const int value = corked ? 1 : 0;
+    ::setsockopt(beast::get_lowest_layer(*websocket_).socket().native_handle(), IPPROTO_TCP,
+                 TCP_CORK, &value, sizeof value);
   }
 
   void start_close() {
@@ -307,13 +355,16 @@ class WebsocketSession final : public Session, private Outbox {
   };
 
   SessionContext& context_;
-  beast::tcp_stream http_;
-  std::optional<ws::stream<beast::tcp_stream>> websocket_;
+  Stream http_;
+  std::optional<ws::stream<Stream>> websocket_;
   asio::steady_timer reader_wait_;
+  bool reader_waiting_ = false;
   ProtocolHandler handler_;
   std::deque<Outgoing> outgoing_;
   bool accepted_ = false;
   bool writing_ = false;
+  bool corked_ = false;
+  std::size_t corked_frames_left_ = 0;
   bool close_requested_ = false;
   bool close_started_ = false;
   bool closed_ = false;
@@ -321,7 +372,7 @@ class WebsocketSession final : public Session, private Outbox {
 
 }  // namespace
 
-std::shared_ptr<Session> Session::create(tcp::socket socket, SessionContext& context) {
+std::shared_ptr<Session> Session::create(ConnectionSocket socket, SessionContext& context) {
   return std::make_shared<WebsocketSession>(std::move(socket), context);
 }
 

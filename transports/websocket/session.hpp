@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "callback_gate.hpp"
+#include "connection_executor.hpp"
 #include "junction/kernel.hpp"
 #include "websocket_config.hpp"
 
@@ -28,8 +29,7 @@ struct SessionContext {
 // on the strand that is its socket's executor.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  static std::shared_ptr<Session> create(boost::asio::ip::tcp::socket socket,
-                                         SessionContext& context);
+  static std::shared_ptr<Session> create(ConnectionSocket socket, SessionContext& context);
   virtual ~Session() = default;
   // Starts serving; the session keeps itself alive while the peer is there.
   virtual void start() = 0;

@@ -22,5 +22,16 @@ TEST(WebsocketBadInput, EveryBadRequestIsAnsweredAndOthersAreStillServed) {
   EXPECT_EQ(broker.stop(), 0);
 }
 
+// Publishes read together go to the kernel as one batch; a bad one among them
+// still gets its own error, between the acks of the others.
+TEST(WebsocketBadInput, PublishesSentBackToBackAreAnsweredInOrder) {
+  WsTestBroker broker;
+  ASSERT_TRUE(broker.start());
+  auto result = run_ws_client("publish_batch.py", {broker.url()});
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find(R"({"in_order": true,)"), std::string::npos) << result.out;
+  EXPECT_EQ(broker.stop(), 0);
+}
+
 }  // namespace
 }  // namespace junction::testing

@@ -205,16 +205,21 @@ class Parser {
 
   // Text frames are UTF-8 checked by the WebSocket layer, so raw bytes are
   // copied as they are; only escapes need decoding.
+  static bool is_plain(char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  }
+
   bool parse_string(std::string& out) {
     ++at_;
     while (at_ < text_.size()) {
+      // Characters that need no decoding are copied a run at a time.
+      const std::size_t run_start = at_;
+      while (at_ < text_.size() && is_plain(text_[at_])) ++at_;
+      out.append(text_.data() + run_start, at_ - run_start);
+      if (at_ >= text_.size()) break;
       char c = text_[at_++];
       if (c == '"') return true;
       if (static_cast<unsigned char>(c) < 0x20) return fail("control character in string"), false;
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
       if (at_ >= text_.size()) break;
       char escape = text_[at_++];
       switch (escape) {

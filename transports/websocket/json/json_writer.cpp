@@ -7,8 +7,14 @@ namespace junction::websocket {
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char c : text) {
+  std::size_t run_start = 0;
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    const char c = text[at];
     auto byte = static_cast<unsigned char>(c);
+    if (c != '"' && c != '\\' && byte >= 0x20) continue;
+    // Characters that need no escape are copied a run at a time.
+    out.append(text.data() + run_start, at - run_start);
+    run_start = at + 1;
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
@@ -18,14 +24,13 @@ void append_json_string(std::string& out, std::string_view text) {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (byte < 0x20) {
+    } else {
       out += "\\u00";
       out += kHex[byte >> 4];
       out += kHex[byte & 0xF];
-    } else {
-      out += c;
     }
   }
+  out.append(text.data() + run_start, text.size() - run_start);
   out += '"';
 }
 

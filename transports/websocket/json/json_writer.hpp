@@ -19,6 +19,10 @@ std::string serialize_json(const JsonValue& value);
 class JsonObjectWriter {
  public:
   JsonObjectWriter() : out_("{") {}
+  // Reserves room for a message of about `expected_bytes` up front.
+  explicit JsonObjectWriter(std::size_t expected_bytes) : out_("{") {
+    out_.reserve(expected_bytes);
+  }
 
   JsonObjectWriter& string(std::string_view key, std::string_view value);
   JsonObjectWriter& integer(std::string_view key, std::int64_t value);
