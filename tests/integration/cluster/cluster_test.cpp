@@ -4,6 +4,7 @@
 
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "integration/cluster/test_cluster.hpp"
 #include "support/zookeeper_server.hpp"
@@ -207,6 +208,87 @@ TEST_F(ClusterTest, APartitionWhoseLeaderDiesIsUnavailableUntilItReturnsWithEver
                               {}, seconds(60));
   ASSERT_EQ(consumed.status, 0) << consumed.err;
   EXPECT_EQ(count_lines(consumed.out), 300u) << "every acknowledged record is still there";
+}
+
+std::vector<std::string> record_values(const std::string& consumer_output) {
+  std::vector<std::string> values;
+  std::istringstream lines(consumer_output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string kind, partition, offset, value;
+    words >> kind >> partition >> offset >> value;
+    if (kind == "record") values.push_back(value);
+  }
+  return values;
+}
+
+TEST_F(ClusterTest, AConsumerGroupResumesFromItsCommittedOffsetsThroughAnyBroker) {
+  ASSERT_EQ(create_topic(broker(1).bootstrap(), "orders", 3), "created");
+  wait_for_topic(broker(1).bootstrap(), "orders", 3);
+  auto produce = [&](const std::string& prefix, int count) {
+    std::string input;
+    for (int i = 0; i < count; ++i) input += prefix + std::to_string(i) + "\n";
+    return run_command({"kcat", "-b", cluster_->bootstrap_all(), "-P", "-t", "orders", "-X",
+                        "message.timeout.ms=20000"},
+                       input, seconds(60));
+  };
+  ASSERT_EQ(produce("first-", 100).status, 0);
+
+  // Each consumer bootstraps from one broker and finds the group's
+  // coordinator, wherever it is, through FindCoordinator.
+  auto first = run_kafka_client(
+      "group_consumer.py",
+      {"--bootstrap", broker(3).bootstrap(), "--topic", "orders", "--group", "billing",
+       "--commit-each", "--max-records", "100", "--linger-ms", "500", "--lifetime-ms", "40000"});
+  ASSERT_EQ(first.status, 0) << first.out << first.err;
+  EXPECT_EQ(record_values(first.out).size(), 100u) << first.out;
+
+  ASSERT_EQ(produce("second-", 50).status, 0);
+  auto second = run_kafka_client(
+      "group_consumer.py",
+      {"--bootstrap", broker(1).bootstrap(), "--topic", "orders", "--group", "billing",
+       "--commit-each", "--max-records", "50", "--linger-ms", "1000", "--lifetime-ms", "40000"});
+  ASSERT_EQ(second.status, 0) << second.out << second.err;
+  auto values = record_values(second.out);
+  EXPECT_EQ(values.size(), 50u) << second.out;
+  for (const auto& value : values) {
+    EXPECT_EQ(value.rfind("second-", 0), 0u) << "a committed record came again: " << value;
+  }
+}
+
+TEST_F(ClusterTest, BrokersThatLoseTheirSessionStopWritingAndRejoinWhenItReturns) {
+  ASSERT_EQ(create_topic(broker(1).bootstrap(), "fenced", 3), "created");
+  wait_for_topic(broker(1).bootstrap(), "fenced", 3);
+  auto produce_one = [&](const std::string& value, const char* timeout_ms) {
+    return run_command({"kcat", "-b", cluster_->bootstrap_all(), "-P", "-t", "fenced", "-X",
+                        std::string("message.timeout.ms=") + timeout_ms},
+                       value + "\n", seconds(30))
+               .status == 0;
+  };
+  ASSERT_TRUE(produce_one("before", "20000"));
+
+  zookeeper_.pause();
+  // Disconnected brokers cannot vouch for their leadership: no writes.
+  EXPECT_TRUE(wait_until([&] { return !produce_one("during", "1000"); }, seconds(20)))
+      << "brokers kept appending without a ZooKeeper session";
+  // Expiry is decided by the server's clock once it runs again, so the
+  // sessions must outlive their timeout while it is stopped.
+  std::this_thread::sleep_for(milliseconds(TestCluster::kSessionTimeoutMs + 1000));
+  zookeeper_.resume();
+
+  ASSERT_TRUE(wait_until([&] { return produce_one("after", "3000"); }, kFailoverDeadline))
+      << "the brokers did not rejoin";
+  for (auto id : cluster_->ids()) {
+    EXPECT_TRUE(wait_until([&] { return broker(id).process->log_contains("rejoined the cluster"); },
+                           seconds(20)))
+        << "broker " << id << " never re-registered";
+  }
+  auto consumed = run_command({"kcat", "-b", cluster_->bootstrap_all(), "-C", "-t", "fenced", "-o",
+                               "beginning", "-e", "-q", "-f", "%s\\n"},
+                              {}, seconds(60));
+  EXPECT_NE(consumed.out.find("before\n"), std::string::npos) << consumed.out;
+  EXPECT_NE(consumed.out.find("after\n"), std::string::npos) << consumed.out;
 }
 
 TEST_F(ClusterTest, AClusterUnderAnotherRootSeesNoneOfTheFirstsTopics) {

@@ -116,6 +116,11 @@ CommandOutput run_integration_client(const std::string& script,
   return run_python(std::string(JUNCTION_INTEGRATION_CLIENTS_DIR) + "/" + script, args, timeout);
 }
 
+CommandOutput run_kafka_client(const std::string& script, const std::vector<std::string>& args,
+                               std::chrono::milliseconds timeout) {
+  return run_python(std::string(JUNCTION_KAFKA_CLIENTS_DIR) + "/" + script, args, timeout);
+}
+
 CommandOutput run_amqp_client(const std::string& script, const std::vector<std::string>& args,
                               std::chrono::milliseconds timeout) {
   return run_python(std::string(JUNCTION_AMQP_CLIENTS_DIR) + "/" + script, args, timeout);

@@ -71,6 +71,8 @@ std::string create_topic(const std::string& bootstrap, const std::string& topic,
 CommandOutput run_integration_client(const std::string& script,
                                      const std::vector<std::string>& args,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(120));
+CommandOutput run_kafka_client(const std::string& script, const std::vector<std::string>& args,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(120));
 CommandOutput run_amqp_client(const std::string& script, const std::vector<std::string>& args,
                               std::chrono::milliseconds timeout = std::chrono::seconds(120));
 

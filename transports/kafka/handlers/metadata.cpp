@@ -46,7 +46,8 @@ void write_topic(WireWriter& out, const BrokerContext& context, std::int16_t ver
                  const std::string& name, ErrorCode error, std::int32_t partitions) {
   out.int16(wire(error));
   out.string(name);
-  if (version >= 1) out.boolean(false);  // is_internal
+  // Like Kafka's __consumer_offsets: the cluster's own topics (__junction_groups).
+  if (version >= 1) out.boolean(name.rfind("__", 0) == 0);  // is_internal
   out.array_length(partitions);
   for (std::int32_t p = 0; p < partitions; ++p) {
     auto leadership = partition_leadership(context, name, p);
