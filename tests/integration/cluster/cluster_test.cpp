@@ -291,6 +291,16 @@ TEST_F(ClusterTest, BrokersThatLoseTheirSessionStopWritingAndRejoinWhenItReturns
   EXPECT_NE(consumed.out.find("after\n"), std::string::npos) << consumed.out;
 }
 
+TEST_F(ClusterTest, ASecondBrokerWithATakenIdIsRefusedAndTheClusterGoesOn) {
+  TestCluster impostor(zookeeper_.connect_string(), "/junction", 1);  // another broker 1
+  ASSERT_FALSE(impostor.start_all());
+  EXPECT_TRUE(impostor.broker(1).process->log_contains("broker id 1 is already registered"))
+      << impostor.broker(1).process->log();
+  ASSERT_EQ(create_topic(broker(1).bootstrap(), "still-serving", 3), "created");
+  auto seen = wait_for_topic(broker(2).bootstrap(), "still-serving", 3);
+  EXPECT_EQ(seen.brokers, (std::vector<std::int32_t>{1, 2, 3}));
+}
+
 TEST_F(ClusterTest, AClusterUnderAnotherRootSeesNoneOfTheFirstsTopics) {
   TestCluster other(zookeeper_.connect_string(), "/other-cluster", 1);
   ASSERT_TRUE(other.start_all());
