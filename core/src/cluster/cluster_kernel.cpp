@@ -1,5 +1,6 @@
 #include "cluster/cluster_kernel.hpp"
 
+#include "cluster/cluster_logger.hpp"
 #include "junction/log.hpp"
 #include "junction/partitioner.hpp"
 #include "junction/record_batch.hpp"
@@ -7,11 +8,6 @@
 
 namespace junction::cluster {
 namespace {
-
-const Logger& logger() {
-  static const Logger instance{"cluster"};
-  return instance;
-}
 
 std::string partition_name(std::string_view topic, std::int32_t partition) {
   return "partition " + std::to_string(partition) + " of topic '" + std::string(topic) + "'";

@@ -1,17 +1,9 @@
 #include "cluster/composite_consumer.hpp"
 
+#include "cluster/cluster_logger.hpp"
 #include "junction/log.hpp"
 
 namespace junction::cluster {
-namespace {
-
-const Logger& logger() {
-  static const Logger instance{"cluster"};
-  return instance;
-}
-
-}  // namespace
-
 CompositeConsumer::CompositeConsumer(ConsumerRouting& routing, SubscriptionSpec spec,
                                      const ConsumerOptions& options, DeliveryCallback deliver)
     : routing_(routing),

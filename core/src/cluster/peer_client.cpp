@@ -13,20 +13,12 @@
 #include <map>
 #include <vector>
 
+#include "cluster/cluster_logger.hpp"
 #include "junction/config.hpp"
 #include "junction/log.hpp"
 
 namespace junction::cluster {
 namespace asio = boost::asio;
-
-namespace {
-
-const Logger& logger() {
-  static const Logger instance{"cluster"};
-  return instance;
-}
-
-}  // namespace
 
 // Everything below runs on `strand`.
 struct PeerClient::Impl : std::enable_shared_from_this<PeerClient::Impl> {

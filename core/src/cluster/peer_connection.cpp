@@ -16,20 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/cluster_logger.hpp"
 #include "cluster/peer_runtime.hpp"
 #include "junction/log.hpp"
 
 namespace junction::cluster {
 namespace asio = boost::asio;
-
-namespace {
-
-const Logger& logger() {
-  static const Logger instance{"cluster"};
-  return instance;
-}
-
-}  // namespace
 
 namespace {
 

@@ -14,17 +14,13 @@
 #include <mutex>
 #include <vector>
 
+#include "cluster/cluster_logger.hpp"
 #include "junction/log.hpp"
 
 namespace junction::cluster {
 namespace asio = boost::asio;
 
 namespace {
-
-const Logger& logger() {
-  static const Logger instance{"cluster"};
-  return instance;
-}
 
 constexpr auto kStopGrace = std::chrono::seconds(5);
 
