@@ -6,22 +6,6 @@
 namespace junction::zookeeper {
 namespace {
 
-bool same_broker(const BrokerInfo& a, const BrokerInfo& b) {
-  return a.id == b.id && a.endpoints == b.endpoints;
-}
-
-bool same_topic(const TopicMetadata& a, const TopicMetadata& b) {
-  if (a.name != b.name || a.partitions.size() != b.partitions.size()) return false;
-  for (std::size_t i = 0; i < a.partitions.size(); ++i) {
-    const auto& p = a.partitions[i];
-    const auto& q = b.partitions[i];
-    if (p.partition != q.partition || p.leader != q.leader || p.leader_epoch != q.leader_epoch ||
-        p.replicas != q.replicas || p.in_sync_replicas != q.in_sync_replicas)
-      return false;
-  }
-  return true;
-}
-
 template <class Map, class Same>
 bool same_maps(const Map& a, const Map& b, Same same) {
   if (a.size() != b.size()) return false;
@@ -84,11 +68,9 @@ bool ClusterCache::replace(ClusterState state) {
   bool changed = false;
   {
     std::lock_guard lock(mutex_);
-    changed = state.controller != state_.controller ||
-              !same_maps(state.brokers, state_.brokers, same_broker) ||
-              !same_maps(state.topics, state_.topics, [](const auto& a, const auto& b) {
-                return same_topic(a.metadata, b.metadata);
-              });
+    changed = state.controller != state_.controller || state.brokers != state_.brokers ||
+              !same_maps(state.topics, state_.topics,
+                         [](const auto& a, const auto& b) { return a.metadata == b.metadata; });
     state_ = std::move(state);
   }
   changed_.notify_all();

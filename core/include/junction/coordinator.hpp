@@ -17,6 +17,8 @@ struct BrokerInfo {
   // Transport name -> advertised "host:port" (or a ZeroMQ/WebSocket URL).
   // "cluster" is the inter-broker channel of a clustered broker.
   std::map<std::string, std::string> endpoints;
+
+  bool operator==(const BrokerInfo&) const = default;
 };
 
 // Shaped for replication from the start: leader plus replicas and in-sync set.
@@ -26,11 +28,15 @@ struct PartitionAssignment {
   std::int32_t leader_epoch = 0;
   std::vector<std::int32_t> replicas;
   std::vector<std::int32_t> in_sync_replicas;
+
+  bool operator==(const PartitionAssignment&) const = default;
 };
 
 struct TopicMetadata {
   std::string name;
   std::vector<PartitionAssignment> partitions;
+
+  bool operator==(const TopicMetadata&) const = default;
 };
 
 // Where the cluster's shared truth lives: which brokers are alive, which topics

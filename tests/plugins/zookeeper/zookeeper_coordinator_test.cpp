@@ -56,18 +56,6 @@ BrokerInfo broker_info(std::int32_t id) {
                      {"cluster", "127.0.0.1:" + std::to_string(19190 + id)}}};
 }
 
-bool same_metadata(const TopicMetadata& a, const TopicMetadata& b) {
-  if (a.name != b.name || a.partitions.size() != b.partitions.size()) return false;
-  for (std::size_t i = 0; i < a.partitions.size(); ++i) {
-    const auto& p = a.partitions[i];
-    const auto& q = b.partitions[i];
-    if (p.partition != q.partition || p.leader != q.leader || p.leader_epoch != q.leader_epoch ||
-        p.replicas != q.replicas || p.in_sync_replicas != q.in_sync_replicas)
-      return false;
-  }
-  return true;
-}
-
 class ZooKeeperCoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -139,7 +127,7 @@ class ZooKeeperCoordinatorTest : public ::testing::Test {
       if (!reference) return false;
       for (const auto* broker : brokers) {
         auto seen = broker->coordinator->topic(name);
-        if (!seen || !same_metadata(*seen, *reference)) return false;
+        if (!seen || *seen != *reference) return false;
       }
       return true;
     });
@@ -246,7 +234,7 @@ TEST_F(ZooKeeperCoordinatorTest, SixPartitionsSpreadTwoPerBrokerAndAllSeeTheSame
     EXPECT_EQ(partition.in_sync_replicas, std::vector<std::int32_t>{partition.leader});
   }
   ASSERT_TRUE(all_agree_on(all(brokers), "spread"));
-  EXPECT_TRUE(same_metadata(*brokers[2].coordinator->topic("spread"), *created));
+  EXPECT_EQ(*brokers[2].coordinator->topic("spread"), *created);
   EXPECT_EQ(brokers[1].coordinator->topics().size(), 1u);
 
   auto again = brokers[1].coordinator->create_topic("spread", 3);
