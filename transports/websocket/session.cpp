@@ -16,6 +16,7 @@
 #include <deque>
 #include <optional>
 
+#include "coalescing_socket.hpp"
 #include "json/json_writer.hpp"
 #include "outbox.hpp"
 #include "protocol_handler.hpp"
@@ -29,7 +30,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ws = beast::websocket;
 using tcp = asio::ip::tcp;
-using Stream = beast::basic_stream<tcp, ConnectionExecutor>;
+using HttpStream = beast::basic_stream<tcp, ConnectionExecutor>;
+using WebsocketStream = ws::stream<CoalescingSocket<ConnectionSocket>>;
 
 namespace {
 
@@ -206,7 +208,7 @@ class WebsocketSession final : public Session, private Outbox {
 
   asio::awaitable<void> run_websocket(Request request) {
     http_.expires_never();
-    websocket_.emplace(std::move(http_));
+    websocket_.emplace(http_.release_socket());
     auto& socket = *websocket_;
     const auto& config = context_.config;
     ws::stream_base::timeout timeouts{};
@@ -265,7 +267,7 @@ class WebsocketSession final : public Session, private Outbox {
       // Bytes already in the socket: the client sent more with this message,
       // so its publishes can go to the kernel together.
       boost::system::error_code unknown;
-      const bool more_follows = beast::get_lowest_layer(socket).socket().available(unknown) > 0;
+      const bool more_follows = beast::get_lowest_layer(socket).available(unknown) > 0;
       handler_.handle_message(
           std::string_view(static_cast<const char*>(message.data().data()), message.size()),
           more_follows);
@@ -335,7 +337,7 @@ class WebsocketSession final : public Session, private Outbox {
     if (corked == corked_) return;
     corked_ = corked;
     const int value = corked ? 1 : 0;
-    ::setsockopt(beast::get_lowest_layer(*websocket_).socket().native_handle(), IPPROTO_TCP,
+    ::setsockopt(beast::get_lowest_layer(*websocket_).native_handle(), IPPROTO_TCP,
                  TCP_CORK, &value, sizeof value);
   }
 
@@ -355,8 +357,8 @@ class WebsocketSession final : public Session, private Outbox {
   };
 
   SessionContext& context_;
-  Stream http_;
-  std::optional<ws::stream<Stream>> websocket_;
+  HttpStream http_;
+  std::optional<WebsocketStream> websocket_;
   asio::steady_timer reader_wait_;
   bool reader_waiting_ = false;
   ProtocolHandler handler_;

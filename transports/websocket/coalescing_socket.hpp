@@ -1,0 +1,207 @@
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/defer.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+#include <cstddef>
+#include <memory>
+
+namespace junction::websocket {
+
+// The layer under a Beast WebSocket stream that turns many messages into one
+// system call. Beast 1.74 writes every message with its own async_write, so a
+// burst of acks or records cost one sendmsg (and, on loopback, one wake-up of
+// the peer) each. Here a write copies its bytes into an outgoing buffer and
+// completes at once (through the executor, never inline); the buffer goes to
+// the socket in one write when the writers pause, and what is written while
+// that write is on the wire leaves in the next one.
+//
+// `Socket`'s executor must be a strand: every operation on this layer, and
+// every completion, runs on it. At most one write and one read may be
+// outstanding, as for any AsyncStream.
+template <class Socket>
+class CoalescingSocket {
+ public:
+  using executor_type = typename Socket::executor_type;
+  using next_layer_type = Socket;
+
+  // Buffered bytes that start a write even while writers are still busy: the
+  // peer starts reading a long burst before it ends.
+  static constexpr std::size_t kFlushBytes = 64 * 1024;
+  // Above this, a write's completion is held until a flush makes room: a
+  // client that does not read cannot grow the buffer further.
+  static constexpr std::size_t kMaxBufferedBytes = 512 * 1024;
+
+  explicit CoalescingSocket(Socket socket) : state_(std::make_shared<State>(std::move(socket))) {}
+
+  executor_type get_executor() noexcept { return state_->socket.get_executor(); }
+  Socket& next_layer() noexcept { return state_->socket; }
+  const Socket& next_layer() const noexcept { return state_->socket; }
+
+  template <class MutableBuffers, class ReadHandler>
+  auto async_read_some(const MutableBuffers& buffers, ReadHandler&& handler) {
+    return state_->socket.async_read_some(buffers, std::forward<ReadHandler>(handler));
+  }
+
+  template <class ConstBuffers, class WriteHandler>
+  auto async_write_some(const ConstBuffers& buffers, WriteHandler&& handler) {
+    return boost::asio::async_initiate<WriteHandler, void(boost::system::error_code, std::size_t)>(
+        [](auto&& handler, const std::shared_ptr<State>& state, const ConstBuffers& buffers) {
+          state->write(buffers, std::forward<decltype(handler)>(handler));
+        },
+        handler, state_, buffers);
+  }
+
+  // What Beast's close needs: everything buffered (the close frame among it)
+  // reaches the peer before the TCP connection is shut down.
+  template <class TeardownHandler>
+  void async_teardown(boost::beast::role_type role, TeardownHandler&& handler) {
+    state_->when_drained(
+        [state = state_, role, handler = std::forward<TeardownHandler>(handler)](
+            boost::system::error_code error) mutable {
+          if (error) {
+            boost::asio::post(state->socket.get_executor(),
+                              [handler = std::move(handler), error]() mutable { handler(error); });
+            return;
+          }
+          using boost::beast::websocket::async_teardown;
+          async_teardown(role, state->socket, std::move(handler));
+        });
+  }
+
+ private:
+  // A completion that waits for the socket: move-only, as handlers are.
+  struct Waiting {
+    virtual ~Waiting() = default;
+    virtual void complete(boost::system::error_code error) = 0;
+  };
+  template <class Function>
+  struct WaitingFunction final : Waiting {
+    explicit WaitingFunction(Function f) : function(std::move(f)) {}
+    void complete(boost::system::error_code error) override { function(error); }
+    Function function;
+  };
+  template <class Function>
+  static std::unique_ptr<Waiting> waiting(Function function) {
+    return std::make_unique<WaitingFunction<Function>>(std::move(function));
+  }
+
+  // Shared with the operations in flight, which keep it alive however the
+  // connection ends.
+  struct State : std::enable_shared_from_this<State> {
+    explicit State(Socket s) : socket(std::move(s)) {}
+
+    template <class ConstBuffers, class Handler>
+    void write(const ConstBuffers& buffers, Handler&& handler) {
+      // The handler runs on its own executor (in practice the same strand,
+      // so the dispatch is a plain call).
+      auto executor = boost::asio::get_associated_executor(handler, socket.get_executor());
+      auto complete = [handler = std::forward<Handler>(handler), executor](
+                          boost::system::error_code error, std::size_t bytes) mutable {
+        boost::asio::dispatch(executor, [handler = std::move(handler), error, bytes]() mutable {
+          handler(error, bytes);
+        });
+      };
+      if (failure) {
+        boost::asio::post(socket.get_executor(), [complete = std::move(complete),
+                                                  error = failure]() mutable { complete(error, 0); });
+        return;
+      }
+      const std::size_t bytes = boost::asio::buffer_size(buffers);
+      pending.commit(boost::asio::buffer_copy(pending.prepare(bytes), buffers));
+      schedule_flush();
+      if (pending.size() > kMaxBufferedBytes) {
+        held = waiting([complete = std::move(complete), bytes](boost::system::error_code error) mutable {
+          complete(error, error ? 0 : bytes);
+        });
+        return;
+      }
+      ++completions_queued;
+      boost::asio::defer(socket.get_executor(), [self = this->shared_from_this(),
+                                                 complete = std::move(complete), bytes]() mutable {
+        --self->completions_queued;
+        complete({}, bytes);
+      });
+    }
+
+    template <class Function>
+    void when_drained(Function function) {
+      if (failure || (pending.size() == 0 && !flushing)) {
+        function(failure);
+        return;
+      }
+      drained = waiting(std::move(function));
+    }
+
+    void schedule_flush() {
+      if (flushing || flush_scheduled) return;
+      flush_scheduled = true;
+      boost::asio::defer(socket.get_executor(), [self = this->shared_from_this()] {
+        self->flush_scheduled = false;
+        self->flush_when_writers_pause();
+      });
+    }
+
+    // While write completions are queued their writers are likely to write
+    // again at once (the next message of a burst): those bytes join this
+    // flush, unless enough are buffered already.
+    void flush_when_writers_pause() {
+      if (flushing || pending.size() == 0 || failure) return;
+      if (completions_queued > 0 && pending.size() < kFlushBytes) {
+        schedule_flush();
+        return;
+      }
+      flushing = true;
+      std::swap(pending, on_the_wire);
+      boost::asio::async_write(
+          socket, on_the_wire.data(),
+          [self = this->shared_from_this()](boost::system::error_code error, std::size_t) {
+            self->flushed(error);
+          });
+    }
+
+    void flushed(boost::system::error_code error) {
+      flushing = false;
+      on_the_wire.clear();
+      if (error) failure = error;
+      if (held && (failure || pending.size() <= kMaxBufferedBytes)) {
+        std::exchange(held, nullptr)->complete(failure);
+      }
+      if (!failure && pending.size() > 0) {
+        flush_when_writers_pause();
+      } else if (drained) {
+        std::exchange(drained, nullptr)->complete(failure);
+      }
+    }
+
+    Socket socket;
+    boost::beast::flat_buffer pending;
+    boost::beast::flat_buffer on_the_wire;
+    std::size_t completions_queued = 0;
+    bool flushing = false;
+    bool flush_scheduled = false;
+    boost::system::error_code failure;
+    std::unique_ptr<Waiting> held;
+    std::unique_ptr<Waiting> drained;
+  };
+
+  std::shared_ptr<State> state_;
+};
+
+// Beast's customisation point for closing a WebSocket over this layer.
+template <class Socket, class TeardownHandler>
+void async_teardown(boost::beast::role_type role, CoalescingSocket<Socket>& stream,
+                    TeardownHandler&& handler) {
+  stream.async_teardown(role, std::forward<TeardownHandler>(handler));
+}
+
+}  // namespace junction::websocket
