@@ -18,12 +18,14 @@
 namespace junction::websocket {
 
 // The layer under a Beast WebSocket stream that turns many messages into one
-// system call. Beast 1.74 writes every message with its own async_write, so a
-// burst of acks or records cost one sendmsg (and, on loopback, one wake-up of
-// the peer) each. Here a write copies its bytes into an outgoing buffer and
-// completes at once (through the executor, never inline); the buffer goes to
-// the socket in one write when the writers pause, and what is written while
-// that write is on the wire leaves in the next one.
+// system call, both ways. Beast 1.74 writes every message with its own
+// async_write, so a burst of acks or records cost one sendmsg (and, on
+// loopback, one wake-up of the peer) each. Here a write copies its bytes into
+// an outgoing buffer and completes at once (through the executor, never
+// inline); the buffer goes to the socket in one write when the writers pause,
+// and what is written while that write is on the wire leaves in the next one.
+// Beast also reads through a 1 536-byte buffer, about ten small messages per
+// recvmsg: reads here take up to kReadBytes at once and hand them out.
 //
 // `Socket`'s executor must be a strand: every operation on this layer, and
 // every completion, runs on it. At most one write and one read may be
@@ -40,6 +42,7 @@ class CoalescingSocket {
   // Above this, a write's completion is held until a flush makes room: a
   // client that does not read cannot grow the buffer further.
   static constexpr std::size_t kMaxBufferedBytes = 512 * 1024;
+  static constexpr std::size_t kReadBytes = 64 * 1024;
 
   explicit CoalescingSocket(Socket socket) : state_(std::make_shared<State>(std::move(socket))) {}
 
@@ -47,9 +50,16 @@ class CoalescingSocket {
   Socket& next_layer() noexcept { return state_->socket; }
   const Socket& next_layer() const noexcept { return state_->socket; }
 
+  // Bytes received and not yet read from this layer.
+  std::size_t buffered_input() const noexcept { return state_->input.size(); }
+
   template <class MutableBuffers, class ReadHandler>
   auto async_read_some(const MutableBuffers& buffers, ReadHandler&& handler) {
-    return state_->socket.async_read_some(buffers, std::forward<ReadHandler>(handler));
+    return boost::asio::async_initiate<ReadHandler, void(boost::system::error_code, std::size_t)>(
+        [](auto&& handler, const std::shared_ptr<State>& state, const MutableBuffers& buffers) {
+          state->read(buffers, std::forward<decltype(handler)>(handler));
+        },
+        handler, state_, buffers);
   }
 
   template <class ConstBuffers, class WriteHandler>
@@ -133,6 +143,32 @@ class CoalescingSocket {
       });
     }
 
+    template <class MutableBuffers, class Handler>
+    void read(const MutableBuffers& buffers, Handler&& handler) {
+      auto executor = boost::asio::get_associated_executor(handler, socket.get_executor());
+      auto complete = [self = this->shared_from_this(), buffers,
+                       handler = std::forward<Handler>(handler),
+                       executor](boost::system::error_code error) mutable {
+        const std::size_t bytes = boost::asio::buffer_copy(buffers, self->input.data());
+        self->input.consume(bytes);
+        if (bytes > 0) error = {};
+        boost::asio::dispatch(executor, [handler = std::move(handler), error, bytes]() mutable {
+          handler(error, bytes);
+        });
+      };
+      if (input.size() > 0 || boost::asio::buffer_size(buffers) == 0) {
+        boost::asio::defer(socket.get_executor(),
+                           [complete = std::move(complete)]() mutable { complete({}); });
+        return;
+      }
+      socket.async_read_some(input.prepare(kReadBytes),
+                             [self = this->shared_from_this(), complete = std::move(complete)](
+                                 boost::system::error_code error, std::size_t bytes) mutable {
+                               self->input.commit(bytes);
+                               complete(error);
+                             });
+    }
+
     template <class Function>
     void when_drained(Function function) {
       if (failure || (pending.size() == 0 && !flushing)) {
@@ -184,6 +220,7 @@ class CoalescingSocket {
     }
 
     Socket socket;
+    boost::beast::flat_buffer input;
     boost::beast::flat_buffer pending;
     boost::beast::flat_buffer on_the_wire;
     std::size_t completions_queued = 0;
