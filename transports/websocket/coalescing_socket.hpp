@@ -27,9 +27,10 @@ namespace junction::websocket {
 // Beast also reads through a 1 536-byte buffer, about ten small messages per
 // recvmsg: reads here take up to kReadBytes at once and hand them out.
 //
-// `Socket`'s executor must be a strand: every operation on this layer, and
-// every completion, runs on it. At most one write and one read may be
-// outstanding, as for any AsyncStream.
+// `Socket`'s executor must run one handler at a time (a strand, or an
+// io_context run by one thread): the layer's state is touched by the
+// operations and their completions without a lock. At most one write and one
+// read may be outstanding, as for any AsyncStream.
 template <class Socket>
 class CoalescingSocket {
  public:
@@ -44,7 +45,10 @@ class CoalescingSocket {
   static constexpr std::size_t kMaxBufferedBytes = 512 * 1024;
   static constexpr std::size_t kReadBytes = 64 * 1024;
 
-  explicit CoalescingSocket(Socket socket) : state_(std::make_shared<State>(std::move(socket))) {}
+  // Constructs the socket from `args` (a socket to take over, or an executor).
+  template <class... Args>
+  explicit CoalescingSocket(Args&&... args)
+      : state_(std::make_shared<State>(Socket(std::forward<Args>(args)...))) {}
 
   executor_type get_executor() noexcept { return state_->socket.get_executor(); }
   Socket& next_layer() noexcept { return state_->socket; }
