@@ -3,16 +3,19 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
 
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/defer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace junction::websocket {
@@ -114,63 +117,62 @@ class CoalescingSocket {
   struct State : std::enable_shared_from_this<State> {
     explicit State(Socket s) : socket(std::move(s)) {}
 
+    // Completions go through the socket's executor and from there, as Asio
+    // does for its own operations, to the handler's associated executor.
+    template <class Handler>
+    void complete_later(Handler&& handler, boost::system::error_code error, std::size_t bytes) {
+      boost::asio::defer(socket.get_executor(),
+                         boost::beast::bind_front_handler(std::forward<Handler>(handler), error,
+                                                          bytes));
+    }
+
     template <class ConstBuffers, class Handler>
     void write(const ConstBuffers& buffers, Handler&& handler) {
-      // The handler runs on its own executor (in practice the same strand,
-      // so the dispatch is a plain call).
-      auto executor = boost::asio::get_associated_executor(handler, socket.get_executor());
-      auto complete = [handler = std::forward<Handler>(handler), executor](
-                          boost::system::error_code error, std::size_t bytes) mutable {
-        boost::asio::dispatch(executor, [handler = std::move(handler), error, bytes]() mutable {
-          handler(error, bytes);
-        });
-      };
       if (failure) {
-        boost::asio::post(socket.get_executor(), [complete = std::move(complete),
-                                                  error = failure]() mutable { complete(error, 0); });
+        complete_later(std::forward<Handler>(handler), failure, 0);
         return;
       }
       const std::size_t bytes = boost::asio::buffer_size(buffers);
       pending.commit(boost::asio::buffer_copy(pending.prepare(bytes), buffers));
+      ++writes;
       schedule_flush();
-      if (pending.size() > kMaxBufferedBytes) {
-        held = waiting([complete = std::move(complete), bytes](boost::system::error_code error) mutable {
-          complete(error, error ? 0 : bytes);
-        });
+      if (pending.size() <= kMaxBufferedBytes) {
+        complete_later(std::forward<Handler>(handler), {}, bytes);
         return;
       }
-      ++completions_queued;
-      boost::asio::defer(socket.get_executor(), [self = this->shared_from_this(),
-                                                 complete = std::move(complete), bytes]() mutable {
-        --self->completions_queued;
-        complete({}, bytes);
+      held = waiting([self = this->shared_from_this(), handler = std::forward<Handler>(handler),
+                      bytes](boost::system::error_code error) mutable {
+        self->complete_later(std::move(handler), error, error ? 0 : bytes);
       });
     }
 
     template <class MutableBuffers, class Handler>
     void read(const MutableBuffers& buffers, Handler&& handler) {
-      auto executor = boost::asio::get_associated_executor(handler, socket.get_executor());
-      auto complete = [self = this->shared_from_this(), buffers,
-                       handler = std::forward<Handler>(handler),
-                       executor](boost::system::error_code error) mutable {
-        const std::size_t bytes = boost::asio::buffer_copy(buffers, self->input.data());
-        self->input.consume(bytes);
-        if (bytes > 0) error = {};
-        boost::asio::dispatch(executor, [handler = std::move(handler), error, bytes]() mutable {
-          handler(error, bytes);
-        });
-      };
       if (input.size() > 0 || boost::asio::buffer_size(buffers) == 0) {
-        boost::asio::defer(socket.get_executor(),
-                           [complete = std::move(complete)]() mutable { complete({}); });
+        const std::size_t bytes = boost::asio::buffer_copy(buffers, input.data());
+        input.consume(bytes);
+        complete_later(std::forward<Handler>(handler), {}, bytes);
         return;
       }
-      socket.async_read_some(input.prepare(kReadBytes),
-                             [self = this->shared_from_this(), complete = std::move(complete)](
-                                 boost::system::error_code error, std::size_t bytes) mutable {
-                               self->input.commit(bytes);
-                               complete(error);
-                             });
+      socket.async_read_some(
+          input.prepare(kReadBytes),
+          boost::asio::bind_executor(
+              socket.get_executor(),
+              [self = this->shared_from_this(), buffers, handler = std::forward<Handler>(handler)](
+                  boost::system::error_code error, std::size_t received) mutable {
+                self->input.commit(received);
+                const std::size_t bytes = boost::asio::buffer_copy(buffers, self->input.data());
+                self->input.consume(bytes);
+                // Already on the socket's executor: a handler on the same
+                // strand runs inline.
+                auto executor =
+                    boost::asio::get_associated_executor(handler, self->socket.get_executor());
+                boost::asio::dispatch(
+                    executor, boost::beast::bind_front_handler(std::move(handler),
+                                                               bytes > 0 ? boost::system::error_code{}
+                                                                         : error,
+                                                               bytes));
+              }));
     }
 
     template <class Function>
@@ -191,15 +193,17 @@ class CoalescingSocket {
       });
     }
 
-    // While write completions are queued their writers are likely to write
-    // again at once (the next message of a burst): those bytes join this
-    // flush, unless enough are buffered already.
+    // A writer that wrote since the last look is likely to write again at
+    // once (the next message of a burst): those bytes join this flush, unless
+    // enough are buffered already. A pass with no write sends what there is.
     void flush_when_writers_pause() {
       if (flushing || pending.size() == 0 || failure) return;
-      if (completions_queued > 0 && pending.size() < kFlushBytes) {
+      if (writes != writes_seen && pending.size() < kFlushBytes) {
+        writes_seen = writes;
         schedule_flush();
         return;
       }
+      writes_seen = writes;
       flushing = true;
       std::swap(pending, on_the_wire);
       boost::asio::async_write(
@@ -227,7 +231,9 @@ class CoalescingSocket {
     boost::beast::flat_buffer input;
     boost::beast::flat_buffer pending;
     boost::beast::flat_buffer on_the_wire;
-    std::size_t completions_queued = 0;
+    // Writes so far, and as counted when the flush last looked.
+    std::uint64_t writes = 0;
+    std::uint64_t writes_seen = 0;
     bool flushing = false;
     bool flush_scheduled = false;
     boost::system::error_code failure;
