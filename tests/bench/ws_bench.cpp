@@ -216,8 +216,8 @@ std::string_view op_of(std::string_view frame) {
 std::string_view stamped_value(std::array<char, kValueBytes + 1>& value, std::int64_t sent_at,
                                std::int64_t sequence) {
   const int length =
-      std::snprintf(value.data(), value.size(), "%019lld-%012lld-",
-                    static_cast<long long>(sent_at), static_cast<long long>(sequence));
+      std::snprintf(value.data(), value.size(), "%019lld-%012lld-", static_cast<long long>(sent_at),
+                    static_cast<long long>(sequence));
   std::fill(value.begin() + length, value.end() - 1, 'x');
   return {value.data(), kValueBytes};
 }

@@ -3,8 +3,8 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
 
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/defer.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -82,17 +82,16 @@ class CoalescingSocket {
   // reaches the peer before the TCP connection is shut down.
   template <class TeardownHandler>
   void async_teardown(boost::beast::role_type role, TeardownHandler&& handler) {
-    state_->when_drained(
-        [state = state_, role, handler = std::forward<TeardownHandler>(handler)](
-            boost::system::error_code error) mutable {
-          if (error) {
-            boost::asio::post(state->socket.get_executor(),
-                              [handler = std::move(handler), error]() mutable { handler(error); });
-            return;
-          }
-          using boost::beast::websocket::async_teardown;
-          async_teardown(role, state->socket, std::move(handler));
-        });
+    state_->when_drained([state = state_, role, handler = std::forward<TeardownHandler>(handler)](
+                             boost::system::error_code error) mutable {
+      if (error) {
+        boost::asio::post(state->socket.get_executor(),
+                          [handler = std::move(handler), error]() mutable { handler(error); });
+        return;
+      }
+      using boost::beast::websocket::async_teardown;
+      async_teardown(role, state->socket, std::move(handler));
+    });
   }
 
  private:
@@ -121,9 +120,8 @@ class CoalescingSocket {
     // does for its own operations, to the handler's associated executor.
     template <class Handler>
     void complete_later(Handler&& handler, boost::system::error_code error, std::size_t bytes) {
-      boost::asio::defer(socket.get_executor(),
-                         boost::beast::bind_front_handler(std::forward<Handler>(handler), error,
-                                                          bytes));
+      boost::asio::defer(socket.get_executor(), boost::beast::bind_front_handler(
+                                                    std::forward<Handler>(handler), error, bytes));
     }
 
     template <class ConstBuffers, class Handler>
@@ -167,11 +165,10 @@ class CoalescingSocket {
                 // strand runs inline.
                 auto executor =
                     boost::asio::get_associated_executor(handler, self->socket.get_executor());
-                boost::asio::dispatch(
-                    executor, boost::beast::bind_front_handler(std::move(handler),
-                                                               bytes > 0 ? boost::system::error_code{}
-                                                                         : error,
-                                                               bytes));
+                boost::asio::dispatch(executor,
+                                      boost::beast::bind_front_handler(
+                                          std::move(handler),
+                                          bytes > 0 ? boost::system::error_code{} : error, bytes));
               }));
     }
 
