@@ -2,6 +2,7 @@
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
 
+#include <algorithm>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -28,7 +29,8 @@ namespace junction::websocket {
 // inline); the buffer goes to the socket in one write when the writers pause,
 // and what is written while that write is on the wire leaves in the next one.
 // Beast also reads through a 1 536-byte buffer, about ten small messages per
-// recvmsg: reads here take up to kReadBytes at once and hand them out.
+// recvmsg: reads here take what has arrived, up to kMaxReadBytes, and hand it
+// out.
 //
 // `Socket`'s executor must run one handler at a time (a strand, or an
 // io_context run by one thread): the layer's state is touched by the
@@ -46,7 +48,13 @@ class CoalescingSocket {
   // Above this, a write's completion is held until a flush makes room: a
   // client that does not read cannot grow the buffer further.
   static constexpr std::size_t kMaxBufferedBytes = 512 * 1024;
-  static constexpr std::size_t kReadBytes = 64 * 1024;
+  // A read asks for kMinReadBytes, twice as much after a read that filled
+  // it, half as much after one that brought less than a quarter: an idle
+  // connection keeps a small buffer, a busy one reads in large gulps.
+  static constexpr std::size_t kMinReadBytes = 4 * 1024;
+  static constexpr std::size_t kMaxReadBytes = 64 * 1024;
+  // A write buffer larger than this is freed once written.
+  static constexpr std::size_t kKeptWriteBytes = 2 * kFlushBytes;
 
   // Constructs the socket from `args` (a socket to take over, or an executor).
   template <class... Args>
@@ -86,7 +94,7 @@ class CoalescingSocket {
                              boost::system::error_code error) mutable {
       if (error) {
         boost::asio::post(state->socket.get_executor(),
-                          [handler = std::move(handler), error]() mutable { handler(error); });
+                          boost::beast::bind_front_handler(std::move(handler), error));
         return;
       }
       using boost::beast::websocket::async_teardown;
@@ -153,12 +161,13 @@ class CoalescingSocket {
         return;
       }
       socket.async_read_some(
-          input.prepare(kReadBytes),
+          input.prepare(read_size),
           boost::asio::bind_executor(
               socket.get_executor(),
               [self = this->shared_from_this(), buffers, handler = std::forward<Handler>(handler)](
                   boost::system::error_code error, std::size_t received) mutable {
                 self->input.commit(received);
+                self->adapt_read_size(received);
                 const std::size_t bytes = boost::asio::buffer_copy(buffers, self->input.data());
                 self->input.consume(bytes);
                 // Already on the socket's executor: a handler on the same
@@ -170,6 +179,15 @@ class CoalescingSocket {
                                           std::move(handler),
                                           bytes > 0 ? boost::system::error_code{} : error, bytes));
               }));
+    }
+
+    void adapt_read_size(std::size_t received) {
+      if (received == read_size) {
+        read_size = std::min(2 * read_size, kMaxReadBytes);
+      } else if (received < read_size / 4 && read_size > kMinReadBytes) {
+        read_size /= 2;
+        if (read_size == kMinReadBytes) input.shrink_to_fit();
+      }
     }
 
     template <class Function>
@@ -213,6 +231,7 @@ class CoalescingSocket {
     void flushed(boost::system::error_code error) {
       flushing = false;
       on_the_wire.clear();
+      if (on_the_wire.capacity() > kKeptWriteBytes) on_the_wire.shrink_to_fit();
       if (error) failure = error;
       if (held && (failure || pending.size() <= kMaxBufferedBytes)) {
         std::exchange(held, nullptr)->complete(failure);
@@ -226,6 +245,7 @@ class CoalescingSocket {
 
     Socket socket;
     boost::beast::flat_buffer input;
+    std::size_t read_size = kMinReadBytes;
     boost::beast::flat_buffer pending;
     boost::beast::flat_buffer on_the_wire;
     // Writes so far, and as counted when the flush last looked.
