@@ -35,6 +35,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -49,6 +50,7 @@
 #include <vector>
 
 #include "bench_arguments.hpp"
+#include "coalescing_socket.hpp"
 #include "latency_figures.hpp"
 #include "support/junctiond_process.hpp"
 
@@ -65,7 +67,9 @@ using junction::bench::percentiles;
 using junction::bench::steady_nanoseconds;
 using junction::testing::JunctiondProcess;
 using junction::testing::TempDir;
-using WebSocket = websocket::stream<beast::tcp_stream>;
+// The clients write and read through the broker's coalescing layer: messages
+// sent back to back leave in one write, as a good client library sends them.
+using WebSocket = websocket::stream<junction::websocket::CoalescingSocket<tcp::socket>>;
 
 constexpr std::size_t kValueBytes = 100;
 // Connect, handshake and close; and how long a connection may go without a
@@ -209,26 +213,34 @@ std::string_view op_of(std::string_view frame) {
 // ---- values ----------------------------------------------------------------
 
 // 100 bytes: the send time in steady nanoseconds, the sequence number, padding.
-std::string stamped_value(std::int64_t sent_at, std::int64_t sequence) {
-  char head[48];
+std::string_view stamped_value(std::array<char, kValueBytes + 1>& value, std::int64_t sent_at,
+                               std::int64_t sequence) {
   const int length =
-      std::snprintf(head, sizeof head, "%019lld-%012lld-", static_cast<long long>(sent_at),
+      std::snprintf(value.data(), value.size(), "%019lld-%012lld-", static_cast<long long>(sent_at),
                     static_cast<long long>(sequence));
-  std::string value(head, std::size_t(length));
-  value.resize(kValueBytes, 'x');
-  return value;
+  std::fill(value.begin() + length, value.end() - 1, 'x');
+  return {value.data(), kValueBytes};
 }
 
 std::int64_t stamp_of(std::string_view value) { return integer(value.substr(0, 19)); }
 
-std::string publish_frame(const std::string& topic, std::int64_t id, std::string_view value) {
-  std::string frame = "{\"op\":\"publish\",\"id\":";
-  frame += std::to_string(id);
+// Into `frame`, whose capacity is kept from one publish to the next.
+void write_publish_frame(std::string& frame, const std::string& topic, std::int64_t id,
+                         std::string_view value) {
+  frame = "{\"op\":\"publish\",\"id\":";
+  char digits[24];
+  frame.append(digits, std::size_t(std::snprintf(digits, sizeof digits, "%lld",
+                                                 static_cast<long long>(id))));
   frame += ",\"topic\":\"";
   frame += topic;
   frame += "\",\"value\":\"";
   frame += value;
   frame += "\"}";
+}
+
+std::string publish_frame(const std::string& topic, std::int64_t id, std::string_view value) {
+  std::string frame;
+  write_publish_frame(frame, topic, id, value);
   return frame;
 }
 
@@ -239,12 +251,12 @@ std::string_view text_of(const beast::flat_buffer& buffer) {
 // ---- connections -----------------------------------------------------------
 
 asio::awaitable<void> open(WebSocket& socket, std::uint16_t port) {
+  // Connecting to a listening loopback port completes or fails at once: no
+  // timeout needed before the handshake's.
   auto& stream = beast::get_lowest_layer(socket);
-  stream.expires_after(kHandshakeTimeout);
   co_await stream.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), port),
                                 use_awaitable);
-  stream.socket().set_option(tcp::no_delay(true));
-  stream.expires_never();
+  stream.set_option(tcp::no_delay(true));
   socket.set_option(websocket::stream_base::timeout{kHandshakeTimeout, kIdleTimeout, false});
   co_await socket.async_handshake("127.0.0.1:" + std::to_string(port), "/ws", use_awaitable);
   socket.text(true);
@@ -477,6 +489,8 @@ class Publisher {
     });
 
     asio::steady_timer pace(executor);
+    std::array<char, kValueBytes + 1> value;
+    std::string frame;
     result.started = SteadyClock::now();
     for (std::int64_t sequence = 0; sequence < records && !reader_done; ++sequence) {
       if (interval) {
@@ -492,9 +506,9 @@ class Publisher {
       const auto now = steady_nanoseconds();
       sent_at[std::size_t(sequence)] = now;
       beast::error_code write_error;
-      co_await socket_.async_write(
-          asio::buffer(publish_frame(topic, sequence, stamped_value(now, sequence))),
-          asio::redirect_error(use_awaitable, write_error));
+      write_publish_frame(frame, topic, sequence, stamped_value(value, now, sequence));
+      co_await socket_.async_write(asio::buffer(frame),
+                                   asio::redirect_error(use_awaitable, write_error));
       if (write_error) {
         // The reader uses this frame: end it by closing the socket, wait for it, then fail.
         beast::get_lowest_layer(socket_).close();

@@ -1,8 +1,5 @@
 #include "session.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/defer.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,6 +13,7 @@
 #include <deque>
 #include <optional>
 
+#include "coalescing_socket.hpp"
 #include "json/json_writer.hpp"
 #include "outbox.hpp"
 #include "protocol_handler.hpp"
@@ -29,7 +27,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ws = beast::websocket;
 using tcp = asio::ip::tcp;
-using Stream = beast::basic_stream<tcp, ConnectionExecutor>;
+using HttpStream = beast::basic_stream<tcp, ConnectionExecutor>;
+using WebsocketStream = ws::stream<CoalescingSocket<ConnectionSocket>>;
 
 namespace {
 
@@ -206,7 +205,7 @@ class WebsocketSession final : public Session, private Outbox {
 
   asio::awaitable<void> run_websocket(Request request) {
     http_.expires_never();
-    websocket_.emplace(std::move(http_));
+    websocket_.emplace(http_.release_socket());
     auto& socket = *websocket_;
     const auto& config = context_.config;
     ws::stream_base::timeout timeouts{};
@@ -265,7 +264,8 @@ class WebsocketSession final : public Session, private Outbox {
       // Bytes already in the socket: the client sent more with this message,
       // so its publishes can go to the kernel together.
       boost::system::error_code unknown;
-      const bool more_follows = beast::get_lowest_layer(socket).socket().available(unknown) > 0;
+      const bool more_follows = socket.next_layer().buffered_input() > 0 ||
+                                beast::get_lowest_layer(socket).available(unknown) > 0;
       handler_.handle_message(
           std::string_view(static_cast<const char*>(message.data().data()), message.size()),
           more_follows);
@@ -287,7 +287,8 @@ class WebsocketSession final : public Session, private Outbox {
     outgoing_.push_back({std::move(text), std::move(on_written)});
     if (writing_ || close_requested_) return;
     // Started once the current handler is done, so the messages it queues
-    // (the acks of a batch, the records of a delivery) are written corked.
+    // (the acks of a batch, the records of a delivery) are written back to
+    // back and the coalescing layer sends them in one write.
     writing_ = true;
     asio::defer(websocket_->get_executor(), [self = shared_from_this(), this] { write_next(); });
   }
@@ -301,14 +302,8 @@ class WebsocketSession final : public Session, private Outbox {
   void write_next() {
     if (outgoing_.empty() || closed_) {
       writing_ = false;
-      set_corked(false);
       if (close_requested_ && !closed_) start_close();
       return;
-    }
-    if (corked_frames_left_ == 0 && outgoing_.size() > 1) {
-      // What is queued now leaves together; later frames wait at most for it.
-      corked_frames_left_ = outgoing_.size();
-      set_corked(true);
     }
     writing_ = true;
     websocket_->async_write(
@@ -321,22 +316,10 @@ class WebsocketSession final : public Session, private Outbox {
           }
           auto written = std::move(outgoing_.front().on_written);
           outgoing_.pop_front();
-          if (corked_frames_left_ > 0 && --corked_frames_left_ == 0) set_corked(false);
           if (written) written();
           wake_reader();
           write_next();
         });
-  }
-
-  // Beast writes one system call per message. Frames queued together are
-  // written corked, so they leave in full segments and wake the peer once;
-  // uncorking after the last of them sends the rest at once.
-  void set_corked(bool corked) {
-    if (corked == corked_) return;
-    corked_ = corked;
-    const int value = corked ? 1 : 0;
-    ::setsockopt(beast::get_lowest_layer(*websocket_).socket().native_handle(), IPPROTO_TCP,
-                 TCP_CORK, &value, sizeof value);
   }
 
   void start_close() {
@@ -355,16 +338,14 @@ class WebsocketSession final : public Session, private Outbox {
   };
 
   SessionContext& context_;
-  Stream http_;
-  std::optional<ws::stream<Stream>> websocket_;
+  HttpStream http_;
+  std::optional<WebsocketStream> websocket_;
   asio::steady_timer reader_wait_;
   bool reader_waiting_ = false;
   ProtocolHandler handler_;
   std::deque<Outgoing> outgoing_;
   bool accepted_ = false;
   bool writing_ = false;
-  bool corked_ = false;
-  std::size_t corked_frames_left_ = 0;
   bool close_requested_ = false;
   bool close_started_ = false;
   bool closed_ = false;

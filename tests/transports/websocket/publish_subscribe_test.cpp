@@ -45,6 +45,17 @@ TEST(WebsocketBroadcast, TwoSubscribersBothGetEveryRecordInOrder) {
   EXPECT_EQ(broker.stop(), 0);
 }
 
+TEST(WebsocketRecords, RecordsLargerThanTheWriteBufferArriveWholeOverDeflate) {
+  WsTestBroker broker;
+  ASSERT_TRUE(broker.start());
+  auto result = run_ws_client("large_records.py", {broker.url(), "large", "4", "900000"});
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_TRUE(
+      contains(result.out, R"({"received": 4, "whole_and_in_order": true, "deflate": true})"))
+      << result.out;
+  EXPECT_EQ(broker.stop(), 0);
+}
+
 TEST(WebsocketSubscribe, StartsFromTheRequestedOffset) {
   WsTestBroker broker;
   ASSERT_TRUE(broker.start());
