@@ -18,6 +18,7 @@
 
 #include "bench_arguments.hpp"
 #include "integration/cluster/test_cluster.hpp"
+#include "rdkafka_client.hpp"
 #include "support/zookeeper_server.hpp"
 
 namespace {
@@ -53,11 +54,6 @@ Options parse_options(int argc, char** argv) {
   return options;
 }
 
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
-};
-using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-
 struct Delivered {
   std::int64_t ok = 0;
   std::int64_t failed = 0;
@@ -68,44 +64,16 @@ void count_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque
   (message->err ? delivered.failed : delivered.ok)++;
 }
 
-KafkaHandle make_producer(const std::string& bootstrap, Delivered& delivered) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char error[512];
-  // The settings of kafka_bench's throughput phase; no key, so librdkafka
-  // spreads batches over the partitions and so over the leaders.
-  const std::pair<const char*, const char*> settings[] = {
-      {"bootstrap.servers", bootstrap.c_str()},
-      {"acks", "1"},
-      {"linger.ms", "5"},
-      {"batch.size", "1000000"},
-      {"batch.num.messages", "1000000"},
-      {"queue.buffering.max.messages", "2000000"},
-      {"queue.buffering.max.kbytes", "2097151"},
-      {"compression.codec", "none"},
-      {"message.timeout.ms", "30000"}};
-  for (const auto& [name, value] : settings) {
-    if (rd_kafka_conf_set(conf, name, value, error, sizeof error) != RD_KAFKA_CONF_OK) {
-      throw std::runtime_error(std::string(name) + ": " + error);
-    }
-  }
-  rd_kafka_conf_set_dr_msg_cb(conf, count_delivery);
-  rd_kafka_conf_set_opaque(conf, &delivered);
-  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
-  if (!handle) throw std::runtime_error(std::string("rd_kafka_new: ") + error);
-  return KafkaHandle(handle);
+junction::bench::KafkaHandle make_producer(const std::string& bootstrap, Delivered& delivered) {
+  // No key, so librdkafka spreads batches over the partitions and so over
+  // the leaders.
+  return junction::bench::make_kafka_client(
+      RD_KAFKA_PRODUCER, junction::bench::throughput_producer_settings(bootstrap),
+      [](rd_kafka_conf_t* conf) { rd_kafka_conf_set_dr_msg_cb(conf, count_delivery); }, &delivered);
 }
 
 void produce(rd_kafka_t* producer, const char* value) {
-  for (;;) {
-    const auto error = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(kTopic.c_str()),
-                                         RD_KAFKA_V_VALUE(const_cast<char*>(value), kValueBytes),
-                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return;
-    if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(error));
-    }
-    rd_kafka_poll(producer, 1);
-  }
+  junction::bench::produce_value(producer, kTopic, RD_KAFKA_PARTITION_UA, value, kValueBytes);
 }
 
 void flush(rd_kafka_t* producer, const Delivered& delivered, std::int64_t expected) {

@@ -47,10 +47,13 @@
 
 #include "bench_arguments.hpp"
 #include "latency_figures.hpp"
+#include "rdkafka_client.hpp"
 #include "support/junctiond_process.hpp"
 
 namespace {
 
+using junction::bench::KafkaHandle;
+using Settings = junction::bench::KafkaSettings;
 using junction::bench::percentiles;
 using junction::bench::Percentiles;
 using junction::bench::steady_nanoseconds;
@@ -105,41 +108,12 @@ double seconds_between(SteadyClock::time_point from, SteadyClock::time_point to)
   return std::chrono::duration<double>(to - from).count();
 }
 
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
-};
-using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-
 struct PartitionListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* list) const {
     rd_kafka_topic_partition_list_destroy(list);
   }
 };
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
-
-using Settings = std::vector<std::pair<std::string, std::string>>;
-
-// A client handle; `opaque` reaches the callbacks set by `prepare`.
-KafkaHandle make_client(rd_kafka_type_t type, const Settings& settings,
-                        void (*prepare)(rd_kafka_conf_t*) = nullptr, void* opaque = nullptr) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char error[512];
-  for (const auto& [name, value] : settings) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw std::runtime_error(name + "=" + value + ": " + error);
-    }
-  }
-  if (prepare) prepare(conf);
-  rd_kafka_conf_set_opaque(conf, opaque);
-  rd_kafka_t* handle = rd_kafka_new(type, conf, error, sizeof error);
-  if (!handle) {
-    rd_kafka_conf_destroy(conf);
-    throw std::runtime_error(std::string("rd_kafka_new: ") + error);
-  }
-  return KafkaHandle(handle);
-}
 
 // Fills the value with a recognisable pattern and `stamp`, `sequence` in front.
 void write_value(char* value, std::int64_t stamp, std::int64_t sequence) {
@@ -182,19 +156,9 @@ void count_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque
 
 void prepare_producer(rd_kafka_conf_t* conf) { rd_kafka_conf_set_dr_msg_cb(conf, count_delivery); }
 
-// Produces one record to partition 0, waiting for queue room when it is full.
+// Produces one benchmark record to partition 0.
 void produce_one(rd_kafka_t* producer, const std::string& topic, const char* value) {
-  for (;;) {
-    const auto error =
-        rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
-                          RD_KAFKA_V_VALUE(const_cast<char*>(value), kValueBytes),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return;
-    if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(error));
-    }
-    rd_kafka_poll(producer, 1);
-  }
+  junction::bench::produce_value(producer, topic, 0, value, kValueBytes);
 }
 
 // Waits for every delivery report; throws if one failed or time ran out.
@@ -220,17 +184,9 @@ struct Rate {
 Rate produce_throughput(const std::string& bootstrap, const std::string& topic,
                         std::int64_t records) {
   DeliveryCount count;
-  auto producer = make_client(RD_KAFKA_PRODUCER,
-                              {{"bootstrap.servers", bootstrap},
-                               {"acks", "1"},
-                               {"linger.ms", "5"},
-                               {"batch.size", "1000000"},
-                               {"batch.num.messages", "1000000"},
-                               {"queue.buffering.max.messages", "2000000"},
-                               {"queue.buffering.max.kbytes", "2097151"},
-                               {"compression.codec", "none"},
-                               {"message.timeout.ms", "30000"}},
-                              prepare_producer, &count);
+  auto producer = junction::bench::make_kafka_client(
+      RD_KAFKA_PRODUCER, junction::bench::throughput_producer_settings(bootstrap), prepare_producer,
+      &count);
   // One record first, so the timed run starts connected, with metadata.
   char value[kValueBytes];
   write_value(value, 0, -1);
@@ -296,7 +252,8 @@ void assign_from(rd_kafka_t* consumer, const std::string& topic, std::int64_t of
 // last record, after a ListOffsets has connected it.
 double timed_read(const std::string& bootstrap, const std::string& topic, std::int64_t from,
                   std::int64_t to) {
-  auto consumer = make_client(RD_KAFKA_CONSUMER, throughput_consumer_settings(bootstrap));
+  auto consumer = junction::bench::make_kafka_client(RD_KAFKA_CONSUMER,
+                                                     throughput_consumer_settings(bootstrap));
   query_watermarks(consumer.get(), topic);
   rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer.get());
   std::vector<rd_kafka_message_t*> messages(10'000);
@@ -348,7 +305,8 @@ ConsumeRate consume_throughput(const std::string& bootstrap, const std::string& 
                                std::int64_t records) {
   Watermarks marks;
   {
-    auto probe = make_client(RD_KAFKA_CONSUMER, throughput_consumer_settings(bootstrap));
+    auto probe = junction::bench::make_kafka_client(RD_KAFKA_CONSUMER,
+                                                    throughput_consumer_settings(bootstrap));
     marks = query_watermarks(probe.get(), topic);
   }
   ConsumeRate result;
@@ -377,19 +335,20 @@ struct Latency {
 Latency measure_latency(const std::string& bootstrap, const std::string& topic, double seconds,
                         std::int64_t rate) {
   DeliveryCount count;
-  auto producer = make_client(RD_KAFKA_PRODUCER,
-                              {{"bootstrap.servers", bootstrap},
-                               {"acks", "1"},
-                               {"linger.ms", "0"},
-                               {"message.timeout.ms", "30000"}},
-                              prepare_producer, &count);
-  auto consumer = make_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
-                                                  {"group.id", "kafka-bench"},
-                                                  {"enable.auto.commit", "false"},
-                                                  {"enable.auto.offset.store", "false"},
-                                                  {"enable.partition.eof", "false"},
-                                                  {"fetch.wait.max.ms", "100"},
-                                                  {"fetch.min.bytes", "1"}});
+  auto producer = junction::bench::make_kafka_client(RD_KAFKA_PRODUCER,
+                                                     {{"bootstrap.servers", bootstrap},
+                                                      {"acks", "1"},
+                                                      {"linger.ms", "0"},
+                                                      {"message.timeout.ms", "30000"}},
+                                                     prepare_producer, &count);
+  auto consumer =
+      junction::bench::make_kafka_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
+                                                             {"group.id", "kafka-bench"},
+                                                             {"enable.auto.commit", "false"},
+                                                             {"enable.auto.offset.store", "false"},
+                                                             {"enable.partition.eof", "false"},
+                                                             {"fetch.wait.max.ms", "100"},
+                                                             {"fetch.min.bytes", "1"}});
   rd_kafka_poll_set_consumer(consumer.get());
 
   // A first record, seen by the consumer, proves both sides connected; the
@@ -488,7 +447,8 @@ class Junctiond {
 // librdkafka's mock cluster with one broker and the benchmark's topics.
 class MockCluster {
  public:
-  explicit MockCluster(int runs) : owner_(make_client(RD_KAFKA_PRODUCER, {{"log_level", "4"}})) {
+  explicit MockCluster(int runs)
+      : owner_(junction::bench::make_kafka_client(RD_KAFKA_PRODUCER, {{"log_level", "4"}})) {
     cluster_ = rd_kafka_mock_cluster_new(owner_.get(), 1);
     if (!cluster_) throw std::runtime_error("cannot create librdkafka's mock cluster");
     rd_kafka_mock_topic_create(cluster_, kLatencyTopic.c_str(), 1, 1);
