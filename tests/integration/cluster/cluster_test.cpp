@@ -145,6 +145,22 @@ TEST_F(ClusterTest, AmqpClientsOnTwoBrokersExchangeThroughTheLeaderOnAThird) {
   EXPECT_EQ(count_lines(on_leader.out), 1000u) << on_leader.err;
 }
 
+TEST_F(ClusterTest, WebSocketQueueConsumersOnTwoBrokersShareWhatAThirdPublished) {
+  ASSERT_EQ(create_topic(broker(1).bootstrap(), "mail", 3), "created");
+  auto seen = wait_for_topic(broker(3).bootstrap(), "mail", 3);
+  for (auto id : cluster_->ids()) ASSERT_EQ(seen.partitions_led_by("mail", id).size(), 1u);
+
+  auto shared = run_integration_client("cluster_ws_queue.py",
+                                       {broker(1).websocket_url(), broker(2).websocket_url(),
+                                        broker(3).websocket_url(), "mail", "600"});
+  ASSERT_EQ(shared.status, 0) << shared.out << shared.err;
+  EXPECT_NE(shared.out.find("\"acks\": 600, \"distinct\": 600, \"max_copies\": 1"),
+            std::string::npos)
+      << "every record once, from all three leaders: " << shared.out;
+  EXPECT_EQ(shared.out.find("\"taken_a\": 0,"), std::string::npos) << shared.out;
+  EXPECT_EQ(shared.out.find("\"taken_b\": 0}"), std::string::npos) << shared.out;
+}
+
 TEST_F(ClusterTest, AnotherBrokerTakesOverWhenTheControllerDies) {
   const auto controller = read_metadata(broker(1).bootstrap()).controller;
   ASSERT_GE(controller, 1);

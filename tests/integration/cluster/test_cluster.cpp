@@ -12,6 +12,7 @@ TestCluster::TestCluster(std::string zookeeper, std::string root, int brokers)
     broker.id = id;
     broker.kafka_port = free_port();
     broker.amqp_port = free_port();
+    broker.websocket_port = free_port();
     broker.cluster_port = free_port();
     broker.dir = std::make_unique<TempDir>();
     broker.process = std::make_unique<JunctiondProcess>(broker.dir->path(), config_for(broker));
@@ -28,7 +29,9 @@ std::string TestCluster::config_for(const ClusterBroker& broker) const {
        << root_ << "\"\nsession_timeout_ms = " << kSessionTimeoutMs << "\n"
        << "[cluster]\nlisten = \"127.0.0.1:" << broker.cluster_port << "\"\n"
        << "[[transport]]\nplugin = \"kafka\"\nlisten = \"127.0.0.1:" << broker.kafka_port << "\"\n"
-       << "[[transport]]\nplugin = \"amqp\"\nlisten = \"127.0.0.1:" << broker.amqp_port << "\"\n";
+       << "[[transport]]\nplugin = \"amqp\"\nlisten = \"127.0.0.1:" << broker.amqp_port << "\"\n"
+       << "[[transport]]\nplugin = \"websocket\"\nlisten = \"127.0.0.1:" << broker.websocket_port
+       << "\"\n";
   return toml.str();
 }
 

@@ -13,18 +13,22 @@
 
 namespace junction::testing {
 
-// One junctiond of a TestCluster: kafka and amqp transports and the
+// One junctiond of a TestCluster: kafka, amqp and websocket transports and the
 // inter-broker channel on free loopback ports, its own data folder.
 struct ClusterBroker {
   std::int32_t id = 0;
   std::uint16_t kafka_port = 0;
   std::uint16_t amqp_port = 0;
+  std::uint16_t websocket_port = 0;
   std::uint16_t cluster_port = 0;
   std::unique_ptr<TempDir> dir;
   std::unique_ptr<JunctiondProcess> process;
 
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(kafka_port); }
   std::string amqp_url() const { return "127.0.0.1:" + std::to_string(amqp_port); }
+  std::string websocket_url() const {
+    return "ws://127.0.0.1:" + std::to_string(websocket_port) + "/ws";
+  }
 };
 
 // Brokers 1..N coordinated by a ZooKeeper server under `root`.
