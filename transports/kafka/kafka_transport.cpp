@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "groups/group_coordinator.hpp"
+#include "junction/asio_listener.hpp"
 #include "kafka_logger.hpp"
 #include "producers/producer_id_allocator.hpp"
 #include "producers/producer_state.hpp"
@@ -73,23 +74,11 @@ KafkaTransport::~KafkaTransport() { stop(); }
 
 Result<void> KafkaTransport::start(Kernel& kernel, Coordinator& coordinator) {
   auto running = std::make_unique<Running>(kernel, coordinator, config_);
-  boost::system::error_code error;
-  auto address = asio::ip::make_address(config_.listen_host, error);
-  if (error) {
-    asio::ip::tcp::resolver resolver(running->io);
-    auto results = resolver.resolve(config_.listen_host, "", error);
-    if (!error && !results.empty()) address = results.begin()->endpoint().address();
-  }
-  const std::string where = config_.listen_host + ":" + std::to_string(config_.listen_port);
-  if (error) return make_error(Errc::io_error, "cannot resolve " + where + ": " + error.message());
-  asio::ip::tcp::endpoint endpoint(address, config_.listen_port);
   auto& acceptor = running->acceptor;
-  acceptor.open(endpoint.protocol(), error);
-  if (!error) acceptor.set_option(asio::socket_base::reuse_address(true), error);
-  if (!error) acceptor.bind(endpoint, error);
-  if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
-  if (error)
-    return make_error(Errc::io_error, "cannot listen on " + where + ": " + error.message());
+  if (auto listening = listen_on(acceptor, config_.listen_host, config_.listen_port); !listening) {
+    return listening.error();
+  }
+  const auto address = acceptor.local_endpoint().address();
 
   auto& context = running->context;
   context.advertised_host = config_.advertised_host;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "junction/asio_listener.hpp"
 #include "session.hpp"
 #include "session_registry.hpp"
 #include "websocket_logger.hpp"
@@ -65,23 +66,11 @@ WebsocketTransport::~WebsocketTransport() { stop(); }
 
 Result<void> WebsocketTransport::start(Kernel& kernel, Coordinator&) {
   auto running = std::make_unique<Running>(kernel, config_);
-  boost::system::error_code error;
-  auto address = asio::ip::make_address(config_.listen_host, error);
-  if (error) {
-    asio::ip::tcp::resolver resolver(running->io);
-    auto results = resolver.resolve(config_.listen_host, "", error);
-    if (!error && !results.empty()) address = results.begin()->endpoint().address();
+  auto& acceptor = running->acceptor;
+  if (auto listening = listen_on(acceptor, config_.listen_host, config_.listen_port); !listening) {
+    return listening.error();
   }
   const std::string where = config_.listen_host + ":" + std::to_string(config_.listen_port);
-  if (error) return make_error(Errc::io_error, "cannot resolve " + where + ": " + error.message());
-  asio::ip::tcp::endpoint endpoint(address, config_.listen_port);
-  auto& acceptor = running->acceptor;
-  acceptor.open(endpoint.protocol(), error);
-  if (!error) acceptor.set_option(asio::socket_base::reuse_address(true), error);
-  if (!error) acceptor.bind(endpoint, error);
-  if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
-  if (error)
-    return make_error(Errc::io_error, "cannot listen on " + where + ": " + error.message());
   websocket_logger().info() << "listening on " << where << ", console files in "
                             << running->context.console_dir.string();
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cluster/cluster_logger.hpp"
+#include "junction/asio_listener.hpp"
 #include "junction/log.hpp"
 
 namespace junction::cluster {
@@ -195,24 +196,10 @@ Result<std::unique_ptr<PeerServer>> PeerServer::listen(PeerRuntime& runtime,
                                                        const HostPort& address,
                                                        std::int32_t self_id, PeerService& service) {
   auto impl = std::make_shared<Impl>(runtime, self_id, service);
-  const std::string where = address.host + ":" + std::to_string(address.port);
-  boost::system::error_code error;
-  auto ip = asio::ip::make_address(address.host, error);
-  if (error) {
-    asio::ip::tcp::resolver resolver(impl->io);
-    auto results = resolver.resolve(address.host, "", error);
-    if (!error && !results.empty()) ip = results.begin()->endpoint().address();
+  if (auto listening = listen_on(impl->acceptor, address.host, address.port); !listening) {
+    return make_error(listening.error().code, "inter-broker channel: " + listening.error().message);
   }
-  if (error) return make_error(Errc::io_error, "cannot resolve " + where + ": " + error.message());
-  asio::ip::tcp::endpoint endpoint(ip, address.port);
-  impl->acceptor.open(endpoint.protocol(), error);
-  if (!error) impl->acceptor.set_option(asio::socket_base::reuse_address(true), error);
-  if (!error) impl->acceptor.bind(endpoint, error);
-  if (!error) impl->acceptor.listen(asio::socket_base::max_listen_connections, error);
-  if (error) {
-    return make_error(Errc::io_error,
-                      "cannot listen for other brokers on " + where + ": " + error.message());
-  }
+  const auto ip = impl->acceptor.local_endpoint().address();
   impl->bound = ip.to_string() + ":" + std::to_string(impl->acceptor.local_endpoint().port());
   asio::co_spawn(impl->acceptor.get_executor(), impl->accept_loop(impl), asio::detached);
   return std::unique_ptr<PeerServer>(new PeerServer(std::move(impl)));
