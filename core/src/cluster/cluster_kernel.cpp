@@ -312,6 +312,10 @@ Result<void> ClusterKernel::require_local_leader(std::string_view topic,
   auto leader = partition_leader(topic, partition);
   if (!leader) return leader.error();
   if (leader->local) return {};
+  if (leader->broker_id < 0) {
+    return make_error(Errc::leader_not_available,
+                      partition_name(topic, partition) + " has no live leader");
+  }
   if (leader->broker_id == options_.broker_id) {
     return make_error(Errc::not_leader, partition_name(topic, partition) +
                                             ": this broker's coordination session is not active");

@@ -233,6 +233,9 @@ TEST_F(ClusterKernelTest, ProduceToAPartitionWhoseLeaderIsDownIsLeaderNotAvailab
   ASSERT_FALSE(produced.ok());
   EXPECT_EQ(produced.error().code, Errc::leader_not_available);
   EXPECT_THAT(produced.error().message, HasSubstr("no live leader"));
+  // Reads too: a Kafka client hears LEADER_NOT_AVAILABLE, not "go elsewhere".
+  EXPECT_EQ(a().kernel().fetch("down", partition, 0, 1024).error().code,
+            Errc::leader_not_available);
 
   cluster_->revive(c().id());
   ASSERT_TRUE(wait_until(
