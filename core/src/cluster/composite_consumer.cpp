@@ -4,6 +4,7 @@
 #include "junction/log.hpp"
 
 namespace junction::cluster {
+
 CompositeConsumer::CompositeConsumer(ConsumerRouting& routing, SubscriptionSpec spec,
                                      const ConsumerOptions& options, DeliveryCallback deliver)
     : routing_(routing),
