@@ -56,7 +56,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -451,13 +450,6 @@ class Broker {
   virtual std::string log() const = 0;
 };
 
-std::uint16_t distinct_free_port(std::set<std::uint16_t>& taken) {
-  for (;;) {
-    const auto port = junction::testing::free_port();
-    if (taken.insert(port).second) return port;
-  }
-}
-
 // junctiond from the build tree on a free loopback port, data in a temp dir.
 class Junctiond : public Broker {
  public:
@@ -494,11 +486,10 @@ class RabbitMq : public Broker {
           "RabbitMQ is not installed (scripts/bench installs rabbitmq-server); "
           "or run with --target=junctiond");
     }
-    std::set<std::uint16_t> taken;
-    port_ = distinct_free_port(taken);
-    const auto dist_port = distinct_free_port(taken);
-    const auto epmd_port = distinct_free_port(taken);
-    const auto cli_port = distinct_free_port(taken);
+    port_ = junction::testing::free_port();
+    const auto dist_port = junction::testing::free_port();
+    const auto epmd_port = junction::testing::free_port();
+    const auto cli_port = junction::testing::free_port();
     const auto started = junction::testing::run_command(
         {kScript, "start", dir_.path().string(), std::to_string(port_), std::to_string(dist_port),
          std::to_string(epmd_port), std::to_string(cli_port)},

@@ -1,6 +1,5 @@
 #include "broker_config.hpp"
 
-#include <set>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -9,14 +8,6 @@
 
 namespace junction::testing {
 namespace {
-
-std::uint16_t unused_port(std::set<std::uint16_t>& taken) {
-  std::uint16_t port;
-  do {
-    port = free_port();
-  } while (!taken.insert(port).second);
-  return port;
-}
 
 std::string with_port(const std::string& address, std::uint16_t port) {
   return address.substr(0, address.rfind(':') + 1) + std::to_string(port);
@@ -34,14 +25,13 @@ RewrittenConfig rewrite_example_config(const std::filesystem::path& file,
   if (!document.contains("broker")) document.insert("broker", toml::table{});
   document["broker"].as_table()->insert_or_assign("data_dir", data_dir.string());
   RewrittenConfig rewritten;
-  std::set<std::uint16_t> taken;
   if (auto* transports = document["transport"].as_array()) {
     for (auto& node : *transports) {
       auto& table = *node.as_table();
       ExampleTransport transport{table["plugin"].value_or(std::string()), {}};
       for (const char* key : {"listen", "publish", "pull"}) {
         if (auto address = table[key].value<std::string>()) {
-          const auto moved = with_port(*address, unused_port(taken));
+          const auto moved = with_port(*address, free_port());
           table.insert_or_assign(key, moved);
           transport.addresses.push_back(moved);
         }

@@ -13,7 +13,9 @@
 #include <atomic>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 
 extern char** environ;
@@ -79,7 +81,9 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ignored);
 }
 
-std::uint16_t free_port() {
+namespace {
+
+std::uint16_t unbound_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -90,6 +94,18 @@ std::uint16_t free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   ::close(fd);
   return ntohs(address.sin_port);
+}
+
+}  // namespace
+
+std::uint16_t free_port() {
+  static std::mutex mutex;
+  static std::set<std::uint16_t> given;
+  std::lock_guard lock(mutex);
+  for (;;) {
+    const auto port = unbound_loopback_port();
+    if (given.insert(port).second) return port;
+  }
 }
 
 fs::path JunctiondProcess::binary() { return fs::path(JUNCTION_BINARY_DIR) / "bin" / "junctiond"; }

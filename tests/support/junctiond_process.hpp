@@ -25,7 +25,8 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// A loopback TCP port nobody listens on right now.
+// A loopback TCP port nobody listens on right now, and one this process has
+// not been given before, so a config that asks for several gets distinct ones.
 std::uint16_t free_port();
 
 // Waits, polling, until `condition` holds or the deadline passes.

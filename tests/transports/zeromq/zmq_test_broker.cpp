@@ -1,17 +1,7 @@
 #include "zmq_test_broker.hpp"
 
-#include <set>
-
 namespace junction::testing {
 namespace {
-
-std::uint16_t unused_port(std::set<std::uint16_t>& taken) {
-  std::uint16_t port;
-  do {
-    port = free_port();
-  } while (!taken.insert(port).second);
-  return port;
-}
 
 std::vector<std::string> client_argv(const std::string& script,
                                      const std::vector<std::string>& args) {
@@ -24,16 +14,15 @@ std::vector<std::string> client_argv(const std::string& script,
 }  // namespace
 
 ZmqTestBroker::ZmqTestBroker(Options options) {
-  std::set<std::uint16_t> taken;
-  router_port_ = unused_port(taken);
-  publish_port_ = unused_port(taken);
-  pull_port_ = unused_port(taken);
+  router_port_ = free_port();
+  publish_port_ = free_port();
+  pull_port_ = free_port();
   std::string config = "[broker]\ndata_dir = \"" + (dir_.path() / "data").string() + "\"\n" +
                        options.broker_toml + "\n[[transport]]\nplugin = \"zeromq\"\nlisten = \"" +
                        router() + "\"\npublish = \"" + publisher() + "\"\npull = \"" + puller() +
                        "\"\n" + options.transport_toml + "\n";
   if (options.with_kafka) {
-    kafka_port_ = unused_port(taken);
+    kafka_port_ = free_port();
     config += "\n[[transport]]\nplugin = \"kafka\"\nlisten = \"" + kafka_bootstrap() + "\"\n";
   }
   process_ = std::make_unique<JunctiondProcess>(dir_.path(), std::move(config));
