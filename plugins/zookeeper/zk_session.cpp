@@ -86,6 +86,10 @@ bool ZkSession::connected() const {
 
 std::int64_t ZkSession::id() const { return zoo_client_id(handle_)->client_id; }
 
+std::chrono::milliseconds ZkSession::negotiated_timeout() const {
+  return std::chrono::milliseconds(zoo_recv_timeout(handle_));
+}
+
 std::string ZkSession::full_path(const std::string& path) const { return root_ + path; }
 
 int ZkSession::create(const std::string& path, const std::string& data, bool ephemeral) {
@@ -141,6 +145,15 @@ int ZkSession::set(const std::string& path, const std::string& data, int version
 
 int ZkSession::remove(const std::string& path, int version) {
   return zoo_delete(handle_, full_path(path).c_str(), version);
+}
+
+int ZkSession::remove_if_owned_by(const std::string& path, std::int64_t owner) {
+  Stat stat{};
+  const int found = exists(path, false, &stat);
+  if (found == ZNONODE || (found == ZOK && stat.ephemeralOwner != owner)) return ZOK;
+  if (found != ZOK) return found;
+  const int removed = remove(path, stat.version);
+  return removed == ZNONODE || removed == ZBADVERSION ? ZOK : removed;
 }
 
 std::uint64_t ZkSession::events_seen() const {

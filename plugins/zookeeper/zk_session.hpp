@@ -41,6 +41,8 @@ class ZkSession {
 
   bool connected() const;
   std::int64_t id() const;
+  // The timeout the server granted, which may differ from the one asked for.
+  std::chrono::milliseconds negotiated_timeout() const;
   // "host:port/root", for messages.
   const std::string& describe() const { return description_; }
 
@@ -53,6 +55,9 @@ class ZkSession {
   // `version` -1 matches any; otherwise ZBADVERSION if the znode changed since.
   int set(const std::string& path, const std::string& data, int version);
   int remove(const std::string& path, int version = -1);
+  // Deletes `path` only if it is an ephemeral znode of session `owner`;
+  // ZOK also when there is nothing of that session's to delete.
+  int remove_if_owned_by(const std::string& path, std::int64_t owner);
 
   // Counts every watch and session event, so a caller can wait for "anything
   // happened since" without polling.

@@ -81,6 +81,15 @@ Result<std::shared_ptr<ZkSession>> ZooKeeperCoordinator::join() {
       return zk_error(Errc::io_error, rc, "create", session->describe() + path);
     }
   }
+  // A session this broker gave up as lost may not have expired on the server
+  // yet: its registration and controllership are ours to clear.
+  if (lost_session_id_ != 0) {
+    for (const auto& path : {broker_path(self_.id), kControllerPath}) {
+      if (int rc = session->remove_if_owned_by(path, lost_session_id_); rc != ZOK) {
+        return zk_error(Errc::io_error, rc, "delete", session->describe() + path);
+      }
+    }
+  }
   auto registered = register_broker(
       *session, self_, config_.session_timeout, [this] { return stopping_.load(); }, log_);
   if (!registered) return registered.error();
@@ -88,15 +97,18 @@ Result<std::shared_ptr<ZkSession>> ZooKeeperCoordinator::join() {
 }
 
 void ZooKeeperCoordinator::run() {
-  bool retry = false;
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kNever = Clock::time_point::max();
+  auto wake_at = kNever;  // when a retry, or the session's loss, is due
+  auto disconnected_since = kNever;
   for (;;) {
     bool expired = false;
     bool reported = false;
     {
       std::unique_lock lock(queue_mutex_);
       const auto ready = [&] { return stopping_ || !queue_.empty(); };
-      if (retry) {
-        queue_changed_.wait_for(lock, 250ms, ready);
+      if (wake_at != kNever) {
+        queue_changed_.wait_until(lock, wake_at, ready);
       } else {
         queue_changed_.wait(lock, ready);
       }
@@ -109,14 +121,37 @@ void ZooKeeperCoordinator::run() {
       }
       queue_.clear();
     }
-    if (!reported && !retry) continue;
-    if (expired) rejoin_after_expiry();
+    const auto now = Clock::now();
+    if (!reported && now < wake_at) continue;
+    wake_at = kNever;
+
     auto session = current_session();
+    if (session && !expired && !session->connected()) {
+      // The server expires a session on its own clock, and only once it runs
+      // again: a broker cut off for a whole timeout must assume it happened,
+      // since another broker may already lead its partitions.
+      const auto timeout = session->negotiated_timeout();
+      if (disconnected_since == kNever) disconnected_since = now;
+      if (now - disconnected_since >= timeout) {
+        log_.warn() << "no ZooKeeper server answered for the session timeout (" << timeout.count()
+                    << " ms): the session counts as lost";
+        expired = true;
+      } else {
+        wake_at = disconnected_since + timeout;
+      }
+    }
+    if (expired) {
+      disconnected_since = kNever;
+      session.reset();  // the lost handle must close before the new one registers
+      rejoin_after_expiry();
+      session = current_session();
+    }
     if (!session) {
-      retry = true;
+      wake_at = Clock::now() + 250ms;
       continue;
     }
     const bool up = session->connected();
+    if (up) disconnected_since = kNever;
     if (up != active_) {
       active_ = up;
       if (up) {
@@ -127,11 +162,14 @@ void ZooKeeperCoordinator::run() {
       notify();
     }
     if (!up) {
-      retry = false;  // the reconnection is reported
+      if (disconnected_since == kNever) {
+        disconnected_since = Clock::now();
+        wake_at = disconnected_since + session->negotiated_timeout();
+      }
       continue;
     }
     const auto changed = refresh(*session);
-    retry = !changed.has_value();
+    if (!changed) wake_at = Clock::now() + 250ms;
     if (changed.value_or(false)) notify();
   }
 }
@@ -142,6 +180,7 @@ void ZooKeeperCoordinator::rejoin_after_expiry() {
               << " rejoins";
   {
     std::lock_guard lock(session_mutex_);
+    lost_session_id_ = session_ ? session_->id() : lost_session_id_;
     session_.reset();
   }
   notify();

@@ -64,6 +64,7 @@ class ZooKeeperCoordinator final : public Coordinator {
 
   mutable std::mutex session_mutex_;
   std::shared_ptr<ZkSession> session_;
+  std::int64_t lost_session_id_ = 0;  // of the session before the current one
 
   std::mutex queue_mutex_;
   std::condition_variable queue_changed_;
