@@ -1,5 +1,9 @@
 #include "cluster/cluster_kernel.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "cluster/cluster_logger.hpp"
 #include "junction/log.hpp"
 #include "junction/partitioner.hpp"
@@ -8,6 +12,12 @@
 
 namespace junction::cluster {
 namespace {
+
+using namespace std::chrono_literals;
+
+// How long a leader waits for its view to learn a topic a peer produces to.
+constexpr auto kViewCatchUp = 5s;
+constexpr auto kViewPoll = 20ms;
 
 std::string partition_name(std::string_view topic, std::int32_t partition) {
   return "partition " + std::to_string(partition) + " of topic '" + std::string(topic) + "'";
@@ -28,6 +38,10 @@ Result<std::unique_ptr<ClusterKernel>> ClusterKernel::create(kernel::LocalKernel
                              : cluster->options_.advertised_listener;
   cluster->runtime_->every(cluster->options_.reattach_interval,
                            [raw = cluster.get()] { raw->refresh_consumers(); });
+  local.route_dead_letters([raw = cluster.get()](const std::string& topic, Record record,
+                                                 std::function<void(bool)> done) {
+    raw->dead_letter(topic, std::move(record), std::move(done));
+  });
   logger().info() << "inter-broker channel of broker " << cluster->options_.broker_id
                   << " listening on " << cluster->server_->bound_endpoint();
   return cluster;
@@ -77,6 +91,7 @@ void ClusterKernel::stop() {
     peers = std::move(peers_);
     peers_.clear();
   }
+  local_.route_dead_letters(nullptr);
   if (server_) server_->stop();
   for (auto& [id, client] : peers) client->close();
   runtime_->stop();
@@ -307,6 +322,34 @@ void ClusterKernel::produce_batch(std::string_view topic, std::int32_t partition
   (*route)->produce(std::string(topic), partition, std::move(batch), std::move(done));
 }
 
+void ClusterKernel::dead_letter(std::string topic, Record record,
+                                std::function<void(bool stored)> done) {
+  // Creating the topic waits for the controller: not on a dispatcher thread.
+  boost::asio::post(runtime_->io(), [this, topic = std::move(topic), record = std::move(record),
+                                     done = std::move(done)]() mutable {
+    // The dead-letter topic exists whatever auto_create says: a record is
+    // never dropped for want of a place to put it.
+    if (!coordinator_.topic(topic)) {
+      auto created = create_topic(topic, 1);
+      if (!created && created.error().code != Errc::topic_exists) {
+        logger().error() << "cannot create dead-letter topic '" << topic
+                         << "': " << created.error().message;
+        return done(false);
+      }
+    }
+    std::vector<Record> records;
+    records.push_back(std::move(record));
+    produce(topic, kAnyPartition, std::move(records),
+            [topic, done = std::move(done)](Result<ProduceAck> ack) {
+              if (!ack) {
+                logger().error() << "dead-letter append to '" << topic
+                                 << "' failed: " << ack.error().message;
+              }
+              done(ack.ok());
+            });
+  });
+}
+
 Result<void> ClusterKernel::require_local_leader(std::string_view topic,
                                                  std::int32_t partition) const {
   auto leader = partition_leader(topic, partition);
@@ -428,13 +471,32 @@ Result<std::int32_t> ClusterKernel::group_coordinator(std::string_view group) co
 
 void ClusterKernel::serve_produce(const std::string& topic, std::int32_t partition,
                                   std::string batch, ProduceCallback done) {
+  serve_produce_until(topic, partition, std::move(batch), std::move(done),
+                      std::chrono::steady_clock::now() + kViewCatchUp);
+}
+
+void ClusterKernel::serve_produce_until(const std::string& topic, std::int32_t partition,
+                                        std::string batch, ProduceCallback done,
+                                        std::chrono::steady_clock::time_point deadline) {
   auto leader = partition_leader(topic, partition);
+  if (!leader && leader.error().code == Errc::unknown_topic &&
+      std::chrono::steady_clock::now() < deadline) {
+    // The sender saw the topic created a moment ago; this broker's view has
+    // not caught up yet. Waiting a little beats refusing a fresh topic.
+    auto timer = std::make_shared<boost::asio::steady_timer>(runtime_->io(), kViewPoll);
+    timer->async_wait([this, timer, topic, partition, batch = std::move(batch),
+                       done = std::move(done), deadline](boost::system::error_code) mutable {
+      serve_produce_until(topic, partition, std::move(batch), std::move(done), deadline);
+    });
+    return;
+  }
   if (!leader) return done(leader.error());
   if (!leader->local) {
     return done(make_error(Errc::not_leader, partition_name(topic, partition) +
                                                  " is not led by broker " +
                                                  std::to_string(options_.broker_id)));
   }
+  if (!local_.describe_topic(topic)) sync_topics();
   local_.produce_batch(topic, partition, std::move(batch), std::move(done));
 }
 

@@ -111,12 +111,17 @@ class ClusterKernel final : public Kernel, private PeerService, private Consumer
   Result<std::shared_ptr<PeerClient>> route_produce(std::string_view topic, std::int32_t partition);
   Result<void> require_local_leader(std::string_view topic, std::int32_t partition) const;
   Result<void> ensure_known(std::string_view topic);
+  // Stores a subscription's dead letter in the cluster's topic, creating it
+  // through the coordinator; runs on the channel's threads, never the caller's.
+  void dead_letter(std::string topic, Record record, std::function<void(bool stored)> done);
   void sync_topics();
   void refresh_consumers();
 
   // PeerService
   void serve_produce(const std::string& topic, std::int32_t partition, std::string batch,
                      ProduceCallback done) override;
+  void serve_produce_until(const std::string& topic, std::int32_t partition, std::string batch,
+                           ProduceCallback done, std::chrono::steady_clock::time_point deadline);
   Result<std::shared_ptr<Consumer>> serve_subscribe(const SubscriptionSpec& spec,
                                                     const ConsumerOptions& options,
                                                     DeliveryCallback deliver) override;

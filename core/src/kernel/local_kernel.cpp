@@ -573,8 +573,19 @@ Result<std::shared_ptr<DataWait>> LocalKernel::wait_for_new_data(const std::stri
                        [wake = std::move(wake)](bool) { wake(); });
 }
 
+void LocalKernel::route_dead_letters(DeadLetterRoute route) {
+  std::lock_guard lock(dead_letter_mutex_);
+  dead_letter_route_ = std::move(route);
+}
+
 void LocalKernel::dead_letter(const std::string& topic, Record record,
                               std::function<void(bool stored)> done) {
+  DeadLetterRoute route;
+  {
+    std::lock_guard lock(dead_letter_mutex_);
+    route = dead_letter_route_;
+  }
+  if (route) return route(topic, std::move(record), std::move(done));
   // The dead-letter topic exists whatever auto_create says: a record is never
   // dropped for want of a place to put it.
   if (!find_topic(topic)) {

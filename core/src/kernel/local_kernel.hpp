@@ -70,6 +70,13 @@ class LocalKernel final : public Kernel, private DeliverySource {
     return options_.broker_id;
   }
 
+  // Where subscriptions' dead letters go: by default this kernel's own
+  // topic; a cluster routes them so the topic is the whole cluster's.
+  // `route` must return at once; empty restores the default.
+  using DeadLetterRoute =
+      std::function<void(const std::string& topic, Record, std::function<void(bool stored)>)>;
+  void route_dead_letters(DeadLetterRoute route);
+
   // fsyncs every partition with unflushed data.
   void flush_all();
   // Applies retention to every partition now (the flusher also does it on
@@ -111,6 +118,8 @@ class LocalKernel final : public Kernel, private DeliverySource {
   std::unique_ptr<SubscriptionRegistry> subscriptions_;
   std::atomic<std::int64_t> last_retention_ms_{0};
   std::atomic<std::uint64_t> deleted_count_{0};
+  mutable std::mutex dead_letter_mutex_;
+  DeadLetterRoute dead_letter_route_;
   // Last member: its thread calls back into the members above.
   std::unique_ptr<Flusher> flusher_;
 };

@@ -159,6 +159,51 @@ TEST_F(ClusterTest, WebSocketQueueConsumersOnTwoBrokersShareWhatAThirdPublished)
   EXPECT_EQ(shared.out.find("\"taken_b\": 0}"), std::string::npos) << shared.out;
 }
 
+TEST_F(ClusterTest, RejectedMessagesLandInADeadLetterTopicTheWholeClusterSees) {
+  ASSERT_EQ(create_topic(broker(1).bootstrap(), "payments", 3), "created");
+  wait_for_topic(broker(3).bootstrap(), "payments", 3);
+  auto sent = run_amqp_client("send.py", {"--url", broker(1).amqp_url(), "--address", "payments",
+                                          "--count", "30"});
+  ASSERT_EQ(sent.status, 0) << sent.out << sent.err;
+  ASSERT_NE(sent.out.find("accepted=30 "), std::string::npos) << sent.out;
+
+  // The group lives on each partition's leader; the receiver on broker 3
+  // rejects what all three leaders send it.
+  auto rejecting = run_amqp_client("receive.py", {"--url", broker(3).amqp_url(), "--address",
+                                                  "payments::billing", "--outcome", "reject",
+                                                  "--count", "30", "--idle-timeout", "20"});
+  ASSERT_EQ(rejecting.status, 0) << rejecting.out << rejecting.err;
+
+  for (auto id : cluster_->ids()) {
+    auto seen = wait_for_topic(broker(id).bootstrap(), "payments.dlq", 1);
+    EXPECT_EQ(seen.partition_count("payments.dlq"), 1u) << "broker " << id << " does not see it";
+  }
+  std::set<std::string> dead;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto read = run_command({"kcat", "-b", broker(1).bootstrap(), "-C", "-t", "payments.dlq",
+                                 "-o", "beginning", "-e", "-q", "-f", "%s\\n"},
+                                {}, seconds(30));
+        std::istringstream lines(read.out);
+        for (std::string line; std::getline(lines, line);) dead.insert(line);
+        return dead.size() == 30;
+      },
+      seconds(30)))
+      << dead.size() << " of 30 rejected messages reached payments.dlq";
+  for (int i = 0; i < 30; ++i) EXPECT_TRUE(dead.contains("value-" + std::to_string(i))) << i;
+
+  // An AMQP receiver on another broker reads them too.
+  auto letters = run_amqp_client("receive.py", {"--url", broker(2).amqp_url(), "--address",
+                                                "payments.dlq", "--start", "earliest", "--count",
+                                                "30", "--idle-timeout", "20"});
+  ASSERT_EQ(letters.status, 0) << letters.out << letters.err;
+  std::size_t received = 0;
+  for (std::size_t at = 0; (at = letters.out.find("message ", at)) != std::string::npos; ++at) {
+    ++received;
+  }
+  EXPECT_EQ(received, 30u) << letters.out;
+}
+
 TEST_F(ClusterTest, AnotherBrokerTakesOverWhenTheControllerDies) {
   const auto controller = read_metadata(broker(1).bootstrap()).controller;
   ASSERT_GE(controller, 1);
