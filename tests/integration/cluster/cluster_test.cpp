@@ -159,6 +159,25 @@ TEST_F(ClusterTest, WebSocketQueueConsumersOnTwoBrokersShareWhatAThirdPublished)
   EXPECT_EQ(shared.out.find("\"taken_b\": 0}"), std::string::npos) << shared.out;
 }
 
+TEST_F(ClusterTest, ZeroMqClientsOnThreeBrokersShareAQueueAndGetBroadcasts) {
+  ASSERT_EQ(create_topic(broker(1).bootstrap(), "jobs", 3), "created");
+  auto seen = wait_for_topic(broker(3).bootstrap(), "jobs", 3);
+  for (auto id : cluster_->ids()) ASSERT_EQ(seen.partitions_led_by("jobs", id).size(), 1u);
+
+  auto spread = run_integration_client(
+      "cluster_zmq.py", {broker(1).zmq_router(), broker(2).zmq_router(), broker(3).zmq_router(),
+                         broker(3).zmq_publisher(), "jobs", "600"});
+  ASSERT_EQ(spread.status, 0) << spread.out << spread.err;
+  EXPECT_NE(spread.out.find("\"produced\": 600, \"acked\": 600, \"distinct\": 600, "
+                            "\"max_copies\": 1"),
+            std::string::npos)
+      << "every record acked once in the group, from all three leaders: " << spread.out;
+  EXPECT_EQ(spread.out.find("\"taken_b\": 0,"), std::string::npos) << spread.out;
+  EXPECT_EQ(spread.out.find("\"taken_c\": 0,"), std::string::npos) << spread.out;
+  EXPECT_NE(spread.out.find("\"broadcast\": 600,"), std::string::npos)
+      << "the SUB on broker 3 gets every record: " << spread.out;
+}
+
 TEST_F(ClusterTest, RejectedMessagesLandInADeadLetterTopicTheWholeClusterSees) {
   ASSERT_EQ(create_topic(broker(1).bootstrap(), "payments", 3), "created");
   wait_for_topic(broker(3).bootstrap(), "payments", 3);

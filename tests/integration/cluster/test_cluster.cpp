@@ -14,6 +14,9 @@ TestCluster::TestCluster(std::string zookeeper, std::string root, int brokers)
     broker.amqp_port = free_port();
     broker.websocket_port = free_port();
     broker.cluster_port = free_port();
+    broker.zmq_router_port = free_port();
+    broker.zmq_publish_port = free_port();
+    broker.zmq_pull_port = free_port();
     broker.dir = std::make_unique<TempDir>();
     broker.process = std::make_unique<JunctiondProcess>(broker.dir->path(), config_for(broker));
     brokers_.push_back(std::move(broker));
@@ -31,7 +34,10 @@ std::string TestCluster::config_for(const ClusterBroker& broker) const {
        << "[[transport]]\nplugin = \"kafka\"\nlisten = \"127.0.0.1:" << broker.kafka_port << "\"\n"
        << "[[transport]]\nplugin = \"amqp\"\nlisten = \"127.0.0.1:" << broker.amqp_port << "\"\n"
        << "[[transport]]\nplugin = \"websocket\"\nlisten = \"127.0.0.1:" << broker.websocket_port
-       << "\"\n";
+       << "\"\n"
+       << "[[transport]]\nplugin = \"zeromq\"\nlisten = \"" << broker.zmq_router()
+       << "\"\npublish = \"" << broker.zmq_publisher() << "\"\npull = \"tcp://127.0.0.1:"
+       << broker.zmq_pull_port << "\"\n";
   return toml.str();
 }
 

@@ -13,14 +13,17 @@
 
 namespace junction::testing {
 
-// One junctiond of a TestCluster: kafka, amqp and websocket transports and the
-// inter-broker channel on free loopback ports, its own data folder.
+// One junctiond of a TestCluster: kafka, amqp, websocket and zeromq transports
+// and the inter-broker channel on free loopback ports, its own data folder.
 struct ClusterBroker {
   std::int32_t id = 0;
   std::uint16_t kafka_port = 0;
   std::uint16_t amqp_port = 0;
   std::uint16_t websocket_port = 0;
   std::uint16_t cluster_port = 0;
+  std::uint16_t zmq_router_port = 0;
+  std::uint16_t zmq_publish_port = 0;
+  std::uint16_t zmq_pull_port = 0;
   std::unique_ptr<TempDir> dir;
   std::unique_ptr<JunctiondProcess> process;
 
@@ -28,6 +31,10 @@ struct ClusterBroker {
   std::string amqp_url() const { return "127.0.0.1:" + std::to_string(amqp_port); }
   std::string websocket_url() const {
     return "ws://127.0.0.1:" + std::to_string(websocket_port) + "/ws";
+  }
+  std::string zmq_router() const { return "tcp://127.0.0.1:" + std::to_string(zmq_router_port); }
+  std::string zmq_publisher() const {
+    return "tcp://127.0.0.1:" + std::to_string(zmq_publish_port);
   }
 };
 
