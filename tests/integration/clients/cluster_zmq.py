@@ -12,10 +12,15 @@ distinct, max_copies, taken_b, taken_c, broadcast (distinct records the SUB
 got), errors.
 """
 import json
+import os
 import sys
 import time
 
 import zmq
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../transports/zeromq/clients"))
+from subscription_probe import wait_until_subscribed  # noqa: E402
 
 router_a, router_b, router_c, publisher_c, topic_name, count = sys.argv[1:7]
 count = int(count)
@@ -43,24 +48,13 @@ members = {"b": dealer(router_b), "c": dealer(router_c)}
 for member in members.values():
     join(member)
 
-# XPUB passes subscriptions on in order: once a probe record published after
-# the second subscription arrives, the first one is in place too.
 probe = topic + b"-probe"
 subscriber = context.socket(zmq.SUB)
 subscriber.setsockopt(zmq.LINGER, 0)
 subscriber.connect(publisher_c)
 subscriber.subscribe(topic)
 subscriber.subscribe(probe)
-prober = dealer(router_c)
-deadline = time.monotonic() + 15
-subscribed = False
-while not subscribed:
-    if time.monotonic() > deadline:
-        sys.exit("no probe record came back")
-    prober.send_multipart([b"J1", b"PUB", probe, b"", b"probe"])
-    while subscriber.poll(200):
-        if subscriber.recv_multipart()[0] == probe:
-            subscribed = True
+wait_until_subscribed(subscriber, dealer(router_c), probe, 15)
 
 producer = dealer(router_a)
 for i in range(count):

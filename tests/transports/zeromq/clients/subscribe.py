@@ -8,9 +8,10 @@ until one arrives (XPUB passes subscriptions on in order).
 import argparse
 import json
 import sys
-import time
 
 import zmq
+
+from subscription_probe import wait_until_subscribed
 
 parser = argparse.ArgumentParser()
 parser.add_argument("router")
@@ -31,15 +32,7 @@ dealer = context.socket(zmq.DEALER)
 dealer.setsockopt(zmq.LINGER, 0)
 dealer.connect(args.router)
 
-deadline = time.monotonic() + 10
-ready = False
-while not ready:
-    if time.monotonic() > deadline:
-        sys.exit("no probe record came back")
-    dealer.send_multipart([b"J1", b"PUB", probe, b"", b"probe"])
-    while sub.poll(200):
-        if sub.recv_multipart()[0] == probe:
-            ready = True
+wait_until_subscribed(sub, dealer, probe, 10)
 print("ready", flush=True)
 
 printed = 0
