@@ -2,6 +2,7 @@
 
 #include "cluster/cluster_logger.hpp"
 #include "junction/log.hpp"
+#include "kernel/wall_clock.hpp"
 
 namespace junction::cluster {
 
@@ -38,8 +39,20 @@ void CompositeConsumer::refresh() {
     if (!peer) continue;
     // The id tells a part's end apart from a newer part's for the same broker.
     const auto id = next_part_id_++;
+    SubscriptionSpec spec = spec_;
+    DeliveryCallback deliver = part_delivery();
+    if (auto lost = lost_at_ms_.find(broker); lost != lost_at_ms_.end()) {
+      // A private subscriber has no progress on the leader: resume from when
+      // the part was lost, not from the leader's "latest" now.
+      spec.start = StartPosition::at_timestamp(lost->second);
+      deliver = [weak = weak_from_this(), broker, deliver = std::move(deliver)](
+                    DeliveryBatch batch) {
+        if (auto self = weak.lock()) self->caught_up(broker);
+        deliver(std::move(batch));
+      };
+    }
     auto part = std::make_shared<RemoteConsumer>(
-        std::move(peer), spec_, window_records_, window_bytes_, part_delivery(),
+        std::move(peer), spec, window_records_, window_bytes_, std::move(deliver),
         [weak = weak_from_this(), broker, id](const Error& error) {
           if (auto self = weak.lock()) self->part_ended(broker, id, error);
         });
@@ -53,9 +66,16 @@ void CompositeConsumer::part_ended(std::int32_t broker, std::uint64_t id, const 
     auto found = remote_.find(broker);
     if (found == remote_.end() || found->second.id != id) return;
     remote_.erase(found);
+    // The earliest loss not yet caught up is where the next part resumes.
+    if (spec_.name.empty()) lost_at_ms_.try_emplace(broker, kernel::wall_clock_ms());
   }
   logger().info() << "subscription '" << spec_.name << "' on topic '" << spec_.topic
                   << "' lost its part on broker " << broker << ": " << error.message;
+}
+
+void CompositeConsumer::caught_up(std::int32_t broker) {
+  std::lock_guard lock(mutex_);
+  lost_at_ms_.erase(broker);
 }
 
 bool CompositeConsumer::detached() const {

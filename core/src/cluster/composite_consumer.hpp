@@ -61,6 +61,8 @@ class CompositeConsumer final : public Consumer,
   template <class Settle>
   Result<void> route(std::int32_t partition, Settle settle) const;
   void part_ended(std::int32_t broker, std::uint64_t id, const Error& error);
+  // A resumed part delivered: its loss is made good.
+  void caught_up(std::int32_t broker);
 
   ConsumerRouting& routing_;
   const SubscriptionSpec spec_;
@@ -71,6 +73,8 @@ class CompositeConsumer final : public Consumer,
   std::shared_ptr<Consumer> local_;
   std::map<std::int32_t, RemotePart> remote_;
   std::uint64_t next_part_id_ = 1;
+  // Private subscribers only: when each broker's part was lost (wall clock ms).
+  std::map<std::int32_t, std::int64_t> lost_at_ms_;
   bool detaching_ = false;
   // Held while the user's callback runs; recursive so the callback may detach.
   std::recursive_mutex delivery_mutex_;

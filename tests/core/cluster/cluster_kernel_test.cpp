@@ -386,6 +386,50 @@ TEST_F(ClusterKernelTest, RemotePartReattachesWhenThePeerChannelComesBack) {
   EXPECT_EQ(reader.count(), 10u);
 }
 
+TEST_F(ClusterKernelTest, ABroadcastPartBackFromALossGetsWhatItsLeaderAppendedMeanwhile) {
+  const auto partition = topic_on_every_broker("bulletin").at(b().id());
+  SubscriptionSpec spec{"bulletin", "", DeliveryMode::broadcast, std::nullopt, false};
+  Collector reader;
+  auto consumer = a().kernel().subscribe(spec, {}, reader.callback());
+  ASSERT_TRUE(consumer.ok());
+  auto composite = std::dynamic_pointer_cast<CompositeConsumer>(*consumer);
+  auto attached_to_b = [&] {
+    auto brokers = composite->remote_brokers();
+    return std::ranges::find(brokers, b().id()) != brokers.end();
+  };
+  ASSERT_TRUE(wait_until(attached_to_b));
+  // The leader's private subscriber starts at "latest" when it attaches:
+  // produce until a record gets through, so the part is known to be live.
+  ASSERT_TRUE(wait_until([&] {
+    (void)b().kernel().produce_and_wait("bulletin", partition, {value("probe")});
+    return reader.ack_new(**consumer) > 0;
+  }));
+
+  const auto port = b().channel_port();
+  b().stop_channel();
+  ASSERT_TRUE(wait_until([&] { return !attached_to_b(); }));
+  // B still leads the partition; only its channel is down.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        b().local().produce_and_wait("bulletin", partition, {value("away-" + std::to_string(i))})
+            .ok());
+  }
+  b().start_channel(port);
+  ASSERT_TRUE(wait_until(attached_to_b));
+
+  std::set<std::string> values;
+  ASSERT_TRUE(wait_until([&] {
+    (void)b().kernel().produce_and_wait("bulletin", partition, {value("back")});
+    reader.ack_new(**consumer);
+    for (const auto& seen : reader.seen()) values.insert(seen.value);
+    return values.contains("back");
+  }));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(values.contains("away-" + std::to_string(i)))
+        << "appended while the part was away, never delivered: away-" << i;
+  }
+}
+
 TEST_F(ClusterKernelTest, EveryBrokerNamesTheSameGroupCoordinator) {
   for (int g = 0; g < 20; ++g) {
     const std::string group = "group-" + std::to_string(g);
