@@ -45,8 +45,8 @@ void CompositeConsumer::refresh() {
       // A private subscriber has no progress on the leader: resume from when
       // the part was lost, not from the leader's "latest" now.
       spec.start = StartPosition::at_timestamp(lost->second);
-      deliver = [weak = weak_from_this(), broker, deliver = std::move(deliver)](
-                    DeliveryBatch batch) {
+      deliver = [weak = weak_from_this(), broker,
+                 deliver = std::move(deliver)](DeliveryBatch batch) {
         if (auto self = weak.lock()) self->caught_up(broker);
         deliver(std::move(batch));
       };

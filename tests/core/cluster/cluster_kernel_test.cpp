@@ -410,9 +410,9 @@ TEST_F(ClusterKernelTest, ABroadcastPartBackFromALossGetsWhatItsLeaderAppendedMe
   ASSERT_TRUE(wait_until([&] { return !attached_to_b(); }));
   // B still leads the partition; only its channel is down.
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(
-        b().local().produce_and_wait("bulletin", partition, {value("away-" + std::to_string(i))})
-            .ok());
+    ASSERT_TRUE(b().local()
+                    .produce_and_wait("bulletin", partition, {value("away-" + std::to_string(i))})
+                    .ok());
   }
   b().start_channel(port);
   ASSERT_TRUE(wait_until(attached_to_b));

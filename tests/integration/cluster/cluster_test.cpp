@@ -181,16 +181,16 @@ TEST_F(ClusterTest, ZeroMqClientsOnThreeBrokersShareAQueueAndGetBroadcasts) {
 TEST_F(ClusterTest, RejectedMessagesLandInADeadLetterTopicTheWholeClusterSees) {
   ASSERT_EQ(create_topic(broker(1).bootstrap(), "payments", 3), "created");
   wait_for_topic(broker(3).bootstrap(), "payments", 3);
-  auto sent = run_amqp_client("send.py", {"--url", broker(1).amqp_url(), "--address", "payments",
-                                          "--count", "30"});
+  auto sent = run_amqp_client(
+      "send.py", {"--url", broker(1).amqp_url(), "--address", "payments", "--count", "30"});
   ASSERT_EQ(sent.status, 0) << sent.out << sent.err;
   ASSERT_NE(sent.out.find("accepted=30 "), std::string::npos) << sent.out;
 
   // The group lives on each partition's leader; the receiver on broker 3
   // rejects what all three leaders send it.
-  auto rejecting = run_amqp_client("receive.py", {"--url", broker(3).amqp_url(), "--address",
-                                                  "payments::billing", "--outcome", "reject",
-                                                  "--count", "30", "--idle-timeout", "20"});
+  auto rejecting = run_amqp_client(
+      "receive.py", {"--url", broker(3).amqp_url(), "--address", "payments::billing", "--outcome",
+                     "reject", "--count", "30", "--idle-timeout", "20"});
   ASSERT_EQ(rejecting.status, 0) << rejecting.out << rejecting.err;
 
   for (auto id : cluster_->ids()) {
@@ -212,9 +212,9 @@ TEST_F(ClusterTest, RejectedMessagesLandInADeadLetterTopicTheWholeClusterSees) {
   for (int i = 0; i < 30; ++i) EXPECT_TRUE(dead.contains("value-" + std::to_string(i))) << i;
 
   // An AMQP receiver on another broker reads them too.
-  auto letters = run_amqp_client("receive.py", {"--url", broker(2).amqp_url(), "--address",
-                                                "payments.dlq", "--start", "earliest", "--count",
-                                                "30", "--idle-timeout", "20"});
+  auto letters = run_amqp_client(
+      "receive.py", {"--url", broker(2).amqp_url(), "--address", "payments.dlq", "--start",
+                     "earliest", "--count", "30", "--idle-timeout", "20"});
   ASSERT_EQ(letters.status, 0) << letters.out << letters.err;
   std::size_t received = 0;
   for (std::size_t at = 0; (at = letters.out.find("message ", at)) != std::string::npos; ++at) {
@@ -353,9 +353,9 @@ TEST_F(ClusterTest, BrokersThatLoseTheirSessionStopWritingAndRejoinWhenItReturns
   // The server, stopped, cannot expire anything: each broker must give its
   // session up by itself once it has been cut off for the whole timeout.
   for (auto id : cluster_->ids()) {
-    EXPECT_TRUE(wait_until(
-        [&] { return broker(id).process->log_contains("the session counts as lost"); },
-        seconds(20)))
+    EXPECT_TRUE(
+        wait_until([&] { return broker(id).process->log_contains("the session counts as lost"); },
+                   seconds(20)))
         << "broker " << id << " kept its session\n"
         << broker(id).process->log();
   }

@@ -36,8 +36,8 @@ std::string TestCluster::config_for(const ClusterBroker& broker) const {
        << "[[transport]]\nplugin = \"websocket\"\nlisten = \"127.0.0.1:" << broker.websocket_port
        << "\"\n"
        << "[[transport]]\nplugin = \"zeromq\"\nlisten = \"" << broker.zmq_router()
-       << "\"\npublish = \"" << broker.zmq_publisher() << "\"\npull = \"tcp://127.0.0.1:"
-       << broker.zmq_pull_port << "\"\n";
+       << "\"\npublish = \"" << broker.zmq_publisher()
+       << "\"\npull = \"tcp://127.0.0.1:" << broker.zmq_pull_port << "\"\n";
   return toml.str();
 }
 
