@@ -366,6 +366,26 @@ TEST(KafkaProduceFetch, ProducerIdsStayUniqueAcrossRestartsAndTransactionsAreRef
   }
 }
 
+TEST(KafkaProduceFetch, RetriesThatStraddleACrashAreStillAnsweredAsDuplicates) {
+  KafkaTestBroker broker;
+  ASSERT_TRUE(broker.start());
+  auto before = raw_requests(broker, "before-restart", "straddled");
+  ASSERT_EQ(before.status, 0) << before.err;
+  ASSERT_THAT(split(before.out, '\n'), ElementsAre("first 0 0", "second 0 3"));
+  broker.kill_hard();
+
+  // The producer's state is read back from the log: its retries get their
+  // original offsets, a gap is refused, and the next sequence goes on.
+  ASSERT_TRUE(broker.start());
+  auto after = raw_requests(broker, "after-restart", "straddled");
+  ASSERT_EQ(after.status, 0) << after.err;
+  EXPECT_THAT(split(after.out, '\n'), ElementsAre("retry_of_second 0 3", "retry_of_first 0 0",
+                                                  "gap 45 -1", "next 0 4", "high_watermark 0 5"));
+  auto consumed = kcat_consume_all(broker, "straddled", "%o %s\n");
+  ASSERT_EQ(consumed.status, 0) << consumed.err;
+  EXPECT_EQ(consumed.out, "0 r0\n1 r1\n2 r2\n3 r3\n4 r4\n");
+}
+
 TEST(KafkaProduceFetch, TransactionalBatchesAreRefused) {
   KafkaTestBroker broker;
   ASSERT_TRUE(broker.start());

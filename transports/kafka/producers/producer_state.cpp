@@ -22,6 +22,12 @@ constexpr std::size_t kFirstPruneAt = 1024;
 
 constexpr std::int32_t kMaxSequence = std::numeric_limits<std::int32_t>::max();
 
+// How much of a partition's tail is read to rebuild its producers after a
+// restart: a client retries only its last few batches, which sit near the end.
+constexpr std::int64_t kRecoveryRecords = 100'000;
+constexpr std::size_t kRecoveryBytes = 64 << 20;
+constexpr std::size_t kRecoveryFetchBytes = 1 << 20;
+
 // Sequences wrap from INT32_MAX to 0, as in Kafka.
 std::int32_t sequence_plus(std::int32_t sequence, std::int32_t delta) {
   return static_cast<std::int32_t>((static_cast<std::int64_t>(sequence) + delta) %
@@ -93,6 +99,28 @@ struct ProducerStateTable::PartitionProducers {
     prune_at = std::max(kFirstPruneAt, producers.size() * 2);
   }
 
+  // Remembers a batch found in the log as already appended.
+  void remember_stored(const batch::Header& header, std::int32_t partition,
+                       SteadyClock::time_point now) {
+    auto& producer = producers[header.producer_id];
+    if (producer.batches.empty() || header.producer_epoch > producer.epoch) {
+      producer.epoch = header.producer_epoch;
+      producer.batches.clear();
+    } else if (header.producer_epoch < producer.epoch) {
+      return;
+    }
+    auto append = std::make_shared<PendingAppend>();
+    append->in_kernel_call = false;
+    append->settled = true;
+    append->outcome.ack =
+        ProduceAck{partition, header.base_offset, header.last_offset(), header.max_timestamp};
+    producer.batches.push_back(SequenceRange{
+        header.base_sequence, sequence_plus(header.base_sequence, header.last_offset_delta),
+        std::move(append)});
+    if (producer.batches.size() > kRememberedBatches) producer.batches.pop_front();
+    producer.last_used = now;
+  }
+
   // Drops a reservation whose append failed, so the client's retry is
   // appended rather than taken for a duplicate. Caller holds `mutex`.
   void forget(std::int64_t producer_id, const PendingAppend* append) {
@@ -112,8 +140,41 @@ std::shared_ptr<ProducerStateTable::PartitionProducers> ProducerStateTable::part
         partitions_.emplace(std::string(topic), decltype(partitions_)::mapped_type{}).first;
   }
   auto& slot = topic_entry->second[partition];
-  if (!slot) slot = std::make_shared<PartitionProducers>();
+  if (!slot) {
+    slot = std::make_shared<PartitionProducers>();
+    recover_from_log(*slot, topic, partition);
+  }
   return slot;
+}
+
+void ProducerStateTable::recover_from_log(PartitionProducers& state, std::string_view topic,
+                                          std::int32_t partition) const {
+  auto offsets = kernel_.offsets(topic, partition);
+  if (!offsets) return;
+  const auto end = offsets->high_watermark;
+  auto next = std::max(offsets->log_start_offset, end - kRecoveryRecords);
+  PartitionProducers found;
+  const auto now = SteadyClock::now();
+  std::size_t scanned = 0;
+  while (next < end) {
+    auto fetched = kernel_.fetch(topic, partition, next, kRecoveryFetchBytes);
+    if (!fetched || fetched->batches.empty()) return;
+    std::string_view bytes = fetched->batches;
+    while (!bytes.empty()) {
+      auto header = batch::parse_header(bytes);
+      if (!header || header->total_size() > bytes.size()) return;
+      if (header->producer_id >= 0 && header->base_sequence >= 0 && !header->is_control()) {
+        found.remember_stored(*header, partition, now);
+      }
+      next = std::max(next, header->last_offset() + 1);
+      bytes.remove_prefix(header->total_size());
+    }
+    // Only the whole tail is worth having: a producer seen partway would be
+    // told its latest retry is out of order.
+    scanned += fetched->batches.size();
+    if (scanned > kRecoveryBytes) return;
+  }
+  state.producers = std::move(found.producers);
 }
 
 void ProducerStateTable::append(std::string_view topic, std::int32_t partition,

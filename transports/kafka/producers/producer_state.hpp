@@ -5,10 +5,10 @@
 // of each producer so that a retry of a batch already in the log is answered
 // with its original offsets instead of being appended twice.
 //
-// The state lives in memory only. Kafka rebuilds it from the log after a
-// restart; we do not, so a producer this partition has not seen since the
-// broker started is accepted at whatever sequence it sends. A retry that
-// straddles a broker restart can therefore be appended twice.
+// The state lives in memory. As in Kafka, it is rebuilt from the log: the
+// first time a partition sees an idempotent batch, the producer ids, epochs
+// and sequences of the batches in its tail are read back, so a retry that
+// straddles a broker restart is still answered as a duplicate.
 
 #include <chrono>
 #include <cstdint>
@@ -50,6 +50,10 @@ class ProducerStateTable {
 
   std::shared_ptr<PartitionProducers> partition_producers(std::string_view topic,
                                                           std::int32_t partition);
+  // Fills `state` from the batches at the end of the partition's log; leaves
+  // it empty if the tail cannot be read whole.
+  void recover_from_log(PartitionProducers& state, std::string_view topic,
+                        std::int32_t partition) const;
 
   Kernel& kernel_;
   std::mutex mutex_;

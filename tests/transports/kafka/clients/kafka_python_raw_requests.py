@@ -6,6 +6,7 @@ own record encoder and protocol classes. Prints one line per step:
 import argparse
 import socket
 import time
+import zlib
 
 from kafka.conn import BrokerConnection
 from kafka.protocol.fetch import FetchRequest
@@ -122,6 +123,28 @@ def idempotence(broker, topic):
     print("high_watermark %d %d" % broker.fetch(topic, 0, 0))
 
 
+def restart_producer_id(topic):
+    """The same producer id in both halves of the restart scenario."""
+    return zlib.crc32(topic.encode()) + 1
+
+
+def before_restart(broker, topic):
+    producer_id = restart_producer_id(topic)
+    print("first %d %d" % broker.produce(topic, 0, batch(["r0", "r1", "r2"], producer_id, 0, 0)))
+    print("second %d %d" % broker.produce(topic, 0, batch(["r3"], producer_id, 0, 3)))
+
+
+def after_restart(broker, topic):
+    """The producer retries its last batches after the broker restarted."""
+    producer_id = restart_producer_id(topic)
+    print("retry_of_second %d %d" % broker.produce(topic, 0, batch(["r3"], producer_id, 0, 3)))
+    print("retry_of_first %d %d" % broker.produce(
+        topic, 0, batch(["r0", "r1", "r2"], producer_id, 0, 0)))
+    print("gap %d %d" % broker.produce(topic, 0, batch(["r9"], producer_id, 0, 9)))
+    print("next %d %d" % broker.produce(topic, 0, batch(["r4"], producer_id, 0, 4)))
+    print("high_watermark %d %d" % broker.fetch(topic, 0, 0))
+
+
 def pipelined_retry(broker, topic):
     """The retry is sent before the original is answered, so with
     flush = "always" it usually finds the original still waiting for its
@@ -153,7 +176,8 @@ def out_of_range(broker, topic):
 
 SCENARIOS = {"corrupt": corrupt, "idempotence": idempotence, "transactional": transactional,
              "unknown-topic": unknown_topic, "out-of-range": out_of_range, "producer-ids": producer_ids,
-             "pipelined-retry": pipelined_retry}
+             "pipelined-retry": pipelined_retry, "before-restart": before_restart,
+             "after-restart": after_restart}
 
 
 def main():
