@@ -140,6 +140,12 @@ class ClusterKernelTest : public ::testing::Test {
   Node& b() { return *nodes_[1]; }
   Node& c() { return *nodes_[2]; }
 
+  // Whether `consumer`, a subscriber on A, has a part attached to B.
+  bool attached_to_b(const std::shared_ptr<Consumer>& consumer) {
+    auto brokers = std::dynamic_pointer_cast<CompositeConsumer>(consumer)->remote_brokers();
+    return std::ranges::find(brokers, b().id()) != brokers.end();
+  }
+
   // Creates a topic with one partition per broker through A and waits until
   // every broker knows it. Returns the partition each broker leads.
   std::map<std::int32_t, std::int32_t> topic_on_every_broker(const std::string& name) {
@@ -354,11 +360,7 @@ TEST_F(ClusterKernelTest, RemotePartReattachesWhenThePeerChannelComesBack) {
   Collector reader;
   auto consumer = a().kernel().subscribe(spec, {}, reader.callback());
   ASSERT_TRUE(consumer.ok());
-  auto composite = std::dynamic_pointer_cast<CompositeConsumer>(*consumer);
-  auto attached_to_b = [&] {
-    auto brokers = composite->remote_brokers();
-    return std::ranges::find(brokers, b().id()) != brokers.end();
-  };
+  auto attached = [&] { return attached_to_b(*consumer); };
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(a().kernel().produce_and_wait("again", partition, {value(std::to_string(i))}).ok());
   }
@@ -372,9 +374,9 @@ TEST_F(ClusterKernelTest, RemotePartReattachesWhenThePeerChannelComesBack) {
 
   const auto port = b().channel_port();
   b().stop_channel();
-  ASSERT_TRUE(wait_until([&] { return !attached_to_b(); }));
+  ASSERT_TRUE(wait_until([&] { return !attached(); }));
   b().start_channel(port);
-  ASSERT_TRUE(wait_until(attached_to_b));
+  ASSERT_TRUE(wait_until(attached));
 
   for (int i = 5; i < 10; ++i) {
     ASSERT_TRUE(a().kernel().produce_and_wait("again", partition, {value(std::to_string(i))}).ok());
@@ -392,12 +394,8 @@ TEST_F(ClusterKernelTest, ABroadcastPartBackFromALossGetsWhatItsLeaderAppendedMe
   Collector reader;
   auto consumer = a().kernel().subscribe(spec, {}, reader.callback());
   ASSERT_TRUE(consumer.ok());
-  auto composite = std::dynamic_pointer_cast<CompositeConsumer>(*consumer);
-  auto attached_to_b = [&] {
-    auto brokers = composite->remote_brokers();
-    return std::ranges::find(brokers, b().id()) != brokers.end();
-  };
-  ASSERT_TRUE(wait_until(attached_to_b));
+  auto attached = [&] { return attached_to_b(*consumer); };
+  ASSERT_TRUE(wait_until(attached));
   // The leader's private subscriber starts at "latest" when it attaches:
   // produce until a record gets through, so the part is known to be live.
   ASSERT_TRUE(wait_until([&] {
@@ -407,7 +405,7 @@ TEST_F(ClusterKernelTest, ABroadcastPartBackFromALossGetsWhatItsLeaderAppendedMe
 
   const auto port = b().channel_port();
   b().stop_channel();
-  ASSERT_TRUE(wait_until([&] { return !attached_to_b(); }));
+  ASSERT_TRUE(wait_until([&] { return !attached(); }));
   // B still leads the partition; only its channel is down.
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(b().local()
@@ -415,7 +413,7 @@ TEST_F(ClusterKernelTest, ABroadcastPartBackFromALossGetsWhatItsLeaderAppendedMe
                     .ok());
   }
   b().start_channel(port);
-  ASSERT_TRUE(wait_until(attached_to_b));
+  ASSERT_TRUE(wait_until(attached));
 
   std::set<std::string> values;
   ASSERT_TRUE(wait_until([&] {
