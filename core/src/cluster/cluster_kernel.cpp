@@ -8,6 +8,7 @@
 #include "junction/log.hpp"
 #include "junction/partitioner.hpp"
 #include "junction/record_batch.hpp"
+#include "kernel/dead_letter_store.hpp"
 #include "kernel/wall_clock.hpp"
 
 namespace junction::cluster {
@@ -327,26 +328,7 @@ void ClusterKernel::dead_letter(std::string topic, Record record,
   // Creating the topic waits for the controller: not on a dispatcher thread.
   boost::asio::post(runtime_->io(), [this, topic = std::move(topic), record = std::move(record),
                                      done = std::move(done)]() mutable {
-    // The dead-letter topic exists whatever auto_create says: a record is
-    // never dropped for want of a place to put it.
-    if (!coordinator_.topic(topic)) {
-      auto created = create_topic(topic, 1);
-      if (!created && created.error().code != Errc::topic_exists) {
-        logger().error() << "cannot create dead-letter topic '" << topic
-                         << "': " << created.error().message;
-        return done(false);
-      }
-    }
-    std::vector<Record> records;
-    records.push_back(std::move(record));
-    produce(topic, kAnyPartition, std::move(records),
-            [topic, done = std::move(done)](Result<ProduceAck> ack) {
-              if (!ack) {
-                logger().error() << "dead-letter append to '" << topic
-                                 << "' failed: " << ack.error().message;
-              }
-              done(ack.ok());
-            });
+    kernel::store_dead_letter(*this, topic, std::move(record), std::move(done));
   });
 }
 

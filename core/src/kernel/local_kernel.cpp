@@ -13,6 +13,7 @@
 #include "junction/log.hpp"
 #include "junction/partitioner.hpp"
 #include "junction/record_batch.hpp"
+#include "kernel/dead_letter_store.hpp"
 #include "kernel/wall_clock.hpp"
 
 namespace junction::kernel {
@@ -586,24 +587,7 @@ void LocalKernel::dead_letter(const std::string& topic, Record record,
     route = dead_letter_route_;
   }
   if (route) return route(topic, std::move(record), std::move(done));
-  // The dead-letter topic exists whatever auto_create says: a record is never
-  // dropped for want of a place to put it.
-  if (!find_topic(topic)) {
-    auto created = create_topic(topic, 1);
-    if (!created && created.error().code != Errc::topic_exists) {
-      logger().error() << "cannot create dead-letter topic '" << topic
-                       << "': " << created.error().message;
-      return done(false);
-    }
-  }
-  produce(topic, kAnyPartition, {std::move(record)},
-          [topic, done = std::move(done)](Result<ProduceAck> ack) {
-            if (!ack) {
-              logger().error() << "dead-letter append to '" << topic
-                               << "' failed: " << ack.error().message;
-            }
-            done(ack.ok());
-          });
+  store_dead_letter(*this, topic, std::move(record), std::move(done));
 }
 
 }  // namespace junction::kernel
