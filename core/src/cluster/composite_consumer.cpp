@@ -1,5 +1,7 @@
 #include "cluster/composite_consumer.hpp"
 
+#include <atomic>
+
 #include "cluster/cluster_logger.hpp"
 #include "junction/log.hpp"
 #include "kernel/wall_clock.hpp"
@@ -45,9 +47,13 @@ void CompositeConsumer::refresh() {
       // A private subscriber has no progress on the leader: resume from when
       // the part was lost, not from the leader's "latest" now.
       spec.start = StartPosition::at_timestamp(lost->second);
+      // Only the first batch says the loss is made good; the rest pay one load.
       deliver = [weak = weak_from_this(), broker,
+                 resuming = std::make_shared<std::atomic<bool>>(true),
                  deliver = std::move(deliver)](DeliveryBatch batch) {
-        if (auto self = weak.lock()) self->caught_up(broker);
+        if (resuming->load(std::memory_order_relaxed) && resuming->exchange(false)) {
+          if (auto self = weak.lock()) self->caught_up(broker);
+        }
         deliver(std::move(batch));
       };
     }
